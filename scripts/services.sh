@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Checks that the services the tests use answer on 127.0.0.1, and starts them if not,
+# with the commands this kind of machine documents.
+set -euo pipefail
+
+wait_for() {  # name, check command...
+  local name=$1; shift
+  for _ in $(seq 1 30); do
+    if "$@" >/dev/null 2>&1; then echo "services: $name is up"; return 0; fi
+    sleep 1
+  done
+  echo "services: $name did not come up" >&2
+  return 1
+}
+
+if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  echo "services: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+fi
+wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432 -q
+
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "services: starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+fi
+wait_for Redis redis-cli -h 127.0.0.1 -p 6379 ping

@@ -1,0 +1,3 @@
+"""releasegate: a team's deployment checklist, executable."""
+
+__version__ = "0.1.0"

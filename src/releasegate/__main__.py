@@ -1,0 +1,3 @@
+from releasegate.cli.main import run
+
+run()

@@ -1,0 +1,48 @@
+"""``releasegate init`` and ``releasegate checklist coverage``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from releasegate.cli.context import globals_of
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def init(
+        ctx: typer.Context,
+        from_checklist: Annotated[
+            Path | None,
+            typer.Option("--from-checklist", help="A markdown checklist to turn into config."),
+        ] = None,
+        example: Annotated[
+            str | None, typer.Option("--example", help="Start from a shipped example.")
+        ] = None,
+        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    ) -> int:
+        """Write a commented releasegate.yaml (from a checklist, an example or a template)."""
+        from releasegate.cli import checklist_impl
+
+        return checklist_impl.init(
+            globals_of(ctx), from_checklist=from_checklist, example=example, force=force
+        )
+
+    group = typer.Typer(help="The checklist this config implements.", no_args_is_help=True)
+
+    @group.command()
+    def coverage(
+        ctx: typer.Context,
+        spec: Annotated[
+            Path | None,
+            typer.Option("--spec", help="The markdown checklist (default: the config's own)."),
+        ] = None,
+    ) -> int:
+        """How many checklist items are automated, confirmed by a person, or missing."""
+        from releasegate.cli import checklist_impl
+
+        return checklist_impl.coverage(globals_of(ctx), spec=spec)
+
+    app.add_typer(group, name="checklist")

@@ -1,0 +1,157 @@
+"""Deployment commands: plan, check, deploy, rollback, resume, cancel, status, history,
+show, confirm, demo."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from releasegate.cli.context import globals_of
+
+KindOption = Annotated[
+    str, typer.Option("--kind", help="normal, major, hotfix or rollback.")
+]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def plan(
+        ctx: typer.Context,
+        env: Annotated[str, typer.Argument(help="The environment.")],
+        version: Annotated[str | None, typer.Argument(help="The version to deploy.")] = None,
+        kind: KindOption = "normal",
+    ) -> int:
+        """Print what a deployment would do, as a tree: the dry run. Runs nothing."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.plan(globals_of(ctx), env, version, kind=kind)
+
+    @app.command()
+    def check(
+        ctx: typer.Context,
+        env: Annotated[str, typer.Argument(help="The environment.")],
+        version: Annotated[str, typer.Argument(help="The version.")],
+        kind: KindOption = "normal",
+    ) -> int:
+        """Run the policy and the gates only; nothing is deployed."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.check(globals_of(ctx), env, version, kind=kind)
+
+    @app.command()
+    def deploy(
+        ctx: typer.Context,
+        env: Annotated[str, typer.Argument(help="The environment.")],
+        version: Annotated[str, typer.Argument(help="The version to deploy.")],
+        kind: KindOption = "normal",
+        emergency: Annotated[
+            bool, typer.Option("--emergency", help="The hotfix path (needs --reason).")
+        ] = False,
+        reason: Annotated[str | None, typer.Option("--reason", help="Why.")] = None,
+        override_freeze: Annotated[
+            bool, typer.Option("--override-freeze", help="Emergency through a hard freeze (admin).")
+        ] = False,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
+    ) -> int:
+        """Deploy VERSION to ENV: gates, deploy steps, verification, rollback on failure."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.deploy(
+            globals_of(ctx),
+            env,
+            version,
+            kind=kind,
+            emergency=emergency,
+            reason=reason,
+            override_freeze=override_freeze,
+            yes=yes,
+        )
+
+    @app.command()
+    def rollback(
+        ctx: typer.Context,
+        env: Annotated[str, typer.Argument(help="The environment.")],
+        to: Annotated[
+            str | None, typer.Option("--to", help="Version (default: previous successful).")
+        ] = None,
+        reason: Annotated[str | None, typer.Option("--reason", help="Why.")] = None,
+    ) -> int:
+        """Roll ENV back to the previous successful version (migration-aware)."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.rollback(globals_of(ctx), env, to=to, reason=reason)
+
+    @app.command()
+    def resume(
+        ctx: typer.Context,
+        id: Annotated[int | None, typer.Argument(help="Deployment id (default: the latest).")] = None,
+    ) -> int:
+        """Continue an interrupted deployment, or roll it back if that is safer."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.resume(globals_of(ctx), id)
+
+    @app.command()
+    def cancel(
+        ctx: typer.Context, id: Annotated[int, typer.Argument(help="Deployment id.")]
+    ) -> int:
+        """Cancel a running or waiting deployment."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.cancel(globals_of(ctx), id)
+
+    @app.command()
+    def status(
+        ctx: typer.Context,
+        env: Annotated[str | None, typer.Argument(help="Only this environment.")] = None,
+    ) -> int:
+        """What is live where, what is running, locks, open obligations."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.status(globals_of(ctx), env)
+
+    @app.command()
+    def history(
+        ctx: typer.Context,
+        env: Annotated[str | None, typer.Argument(help="Only this environment.")] = None,
+        limit: Annotated[int, typer.Option("--limit", help="How many.")] = 20,
+    ) -> int:
+        """Past deployments, newest first."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.history(globals_of(ctx), env, limit=limit)
+
+    @app.command()
+    def show(
+        ctx: typer.Context,
+        id: Annotated[int, typer.Argument(help="Deployment id.")],
+        format: Annotated[
+            str, typer.Option("--format", help="text, md or json.")
+        ] = "text",
+    ) -> int:
+        """A deployment as a filled-in checklist, each item with its evidence."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.show(globals_of(ctx), id, fmt=format)
+
+    @app.command()
+    def confirm(
+        ctx: typer.Context,
+        id: Annotated[int, typer.Argument(help="Deployment id.")],
+        item: Annotated[str, typer.Argument(help="Checklist item (confirmation id).")],
+        note: Annotated[str | None, typer.Option("--note", help="A note to record.")] = None,
+    ) -> int:
+        """Sign a checklist item for a deployment, as yourself."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.confirm(globals_of(ctx), id, item, note=note)
+
+    @app.command()
+    def demo(
+        keep: Annotated[bool, typer.Option("--keep", help="Leave the demo services up.")] = False,
+    ) -> int:
+        """Tell the checklist's story end to end on the example service."""
+        from releasegate.cli import demo_impl
+
+        return demo_impl.demo(keep=keep)

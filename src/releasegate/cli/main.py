@@ -1,0 +1,63 @@
+"""The ``releasegate`` command: global options, command registration, error → exit code.
+
+Commands live in one module per group and import their heavy dependencies inside the
+command body, so that ``releasegate --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from releasegate.cli import audit, checklist, configure, deploy, later, policy
+from releasegate.cli.context import Globals
+from releasegate.cli.errors import handle
+
+app = typer.Typer(
+    name="releasegate",
+    help="Make your deployment checklist executable: gates, approvals, windows, "
+    "evidence, verification and rollback, recorded.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        str | None,
+        typer.Option("-c", "--config", help="The config file (default ./releasegate.yaml)."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Store URL (else RELEASEGATE_DATABASE_URL, else .releasegate/state.db "
+            "beside the config).",
+        ),
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Act as this user (else RELEASEGATE_USER, else the OS user)."),
+    ] = None,
+    json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    ctx.obj = Globals.from_options(config=config, db=db, as_user=as_user, json=json)
+
+
+configure.register(app)
+checklist.register(app)
+deploy.register(app)
+policy.register(app)
+audit.register(app)
+later.register(app)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point of the console script: runs a command, exits with its documented code."""
+    sys.exit(handle(lambda: app(args=argv, prog_name="releasegate", standalone_mode=False)))

@@ -1,0 +1,296 @@
+"""Pydantic models of ``releasegate.yaml``.
+
+The models check shape and types only. Cross-references (``needs`` pointing to a step,
+a freeze naming a calendar, ``with`` matching a driver's options) are checked by
+:func:`releasegate.config.loader.load_config`, which knows where each value sits in the
+file. Secret references (``${env:NAME}``, ``${file:PATH}``) stay unresolved here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+from releasegate.config.types import Duration, Identifier, StrList
+
+Kind = Literal["normal", "major", "hotfix", "rollback"]
+OnFailure = Literal["stop", "rollback", "warn"]
+Phase = Literal["gates", "deploy", "verify", "post"]
+Severity = Literal["low", "medium", "high", "critical"]
+
+KINDS: tuple[Kind, ...] = ("normal", "major", "hotfix", "rollback")
+
+
+class Model(BaseModel):
+    """Base of every config model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Step(Model):
+    """One gate, deploy or rollback step: a driver (``uses``) with its options (``with``)."""
+
+    id: Identifier = Field(description="Unique id of the step within its environment.")
+    name: str | None = Field(None, description="A human title; defaults to the id.")
+    uses: str = Field(description="The driver that performs it, e.g. command, http-check.")
+    with_: dict[str, JsonValue] = Field(
+        default_factory=dict, alias="with", description="The driver's options."
+    )
+    needs: StrList = Field(default_factory=list, description="Ids of steps that must succeed first.")
+    if_: str | None = Field(
+        None,
+        alias="if",
+        description="Run only when this expression is true, e.g. \"kind == 'major'\".",
+    )
+    timeout: Duration = Field(timedelta(minutes=10), description="Give up after this long.")
+    retries: int = Field(0, ge=0, le=100, description="Extra attempts after a failure.")
+    retry_delay: Duration = Field(
+        timedelta(seconds=1), description="First backoff delay; doubles each retry, with jitter."
+    )
+    on_failure: OnFailure = Field("stop", description="stop, rollback or warn.")
+    checklist: StrList = Field(
+        default_factory=list, description="Ids of the checklist items this step proves."
+    )
+
+    @property
+    def title(self) -> str:
+        return self.name or self.id
+
+
+class TargetRef(Model):
+    """How a version is deployed to an environment."""
+
+    uses: str = Field(description="The target driver: local, command, ...")
+    with_: dict[str, JsonValue] = Field(default_factory=dict, alias="with")
+
+
+class Window(Model):
+    """Days and hours in a time zone when deployments may start."""
+
+    days: StrList = Field(
+        default_factory=lambda: ["mon-sun"],
+        description="Days or ranges: mon, tue-thu, weekdays, weekend.",
+    )
+    hours: StrList = Field(
+        default_factory=lambda: ["00:00-24:00"],
+        description="One or more HH:MM-HH:MM ranges, local to tz.",
+    )
+    tz: str = Field("UTC", description="IANA time zone, e.g. Asia/Kolkata.")
+
+
+class HolidaySource(Model):
+    """Public holidays from the ``holidays`` package."""
+
+    country: str = Field(description="ISO 3166 code, e.g. IN, US, DE.")
+    subdiv: str | None = Field(None, description="State or province code.")
+    categories: StrList = Field(
+        default_factory=lambda: ["public"],
+        description="Holiday categories, e.g. public, optional (India's New Year is optional).",
+    )
+    only: StrList = Field(
+        default_factory=list, description="Keep only holidays whose name contains one of these."
+    )
+
+
+class PeriodEnd(Model):
+    """The last days of each month or quarter."""
+
+    last_days: int = Field(ge=1, le=31)
+    business_days: bool = Field(False, description="Count business days (Mon-Fri) instead.")
+
+
+class DateRange(Model):
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end < self.start:
+            raise ValueError(f"ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Calendar(Model):
+    """A named set of freeze days."""
+
+    reason: str | None = Field(None, description="Said when this calendar blocks a deployment.")
+    holidays: HolidaySource | None = None
+    dates: list[date | DateRange] = Field(default_factory=list)
+    month_end: PeriodEnd | None = None
+    quarter_end: PeriodEnd | None = None
+    hard: bool = Field(
+        False, description="A hard freeze: the emergency path cannot override it."
+    )
+    tz: str = Field("UTC", description="Time zone in which the freeze days are whole days.")
+
+
+class Soak(Model):
+    """How long a version must have run in the source environment, per release kind."""
+
+    normal: Duration = timedelta(hours=2)
+    major: Duration = timedelta(hours=24)
+    hotfix: Duration = timedelta(0)
+
+
+class Approvals(Model):
+    roles: StrList = Field(default_factory=list, description="Roles that must each sign.")
+    distinct_people: bool = Field(True, description="Each role signed by a different person.")
+    self_approval: bool = Field(False, description="May the deployer be one of the approvers?")
+    kinds: list[Kind] = Field(
+        default_factory=lambda: ["normal", "major"], description="Release kinds that need them."
+    )
+
+
+class VerifyStage(Model):
+    """A window after the deploy during which metrics are checked."""
+
+    stage: Identifier
+    for_: Duration = Field(alias="for")
+    every: Duration = Field(timedelta(seconds=15))
+    check: dict[str, str] = Field(
+        default_factory=dict, description='Metric → condition, e.g. p95: "< 500ms".'
+    )
+    failures_allowed: int = Field(0, ge=0)
+    source: str | None = Field(None, description="Metric source; the built-in probe by default.")
+    checklist: StrList = Field(default_factory=list)
+
+
+class Rollback(Model):
+    when: dict[str, str] = Field(
+        default_factory=dict, description='Conditions that trigger rollback, e.g. error_rate: "> 5%".'
+    )
+    automatic: bool = True
+    steps: list[Step] = Field(default_factory=list, description="Extra steps run on rollback.")
+    restore_backup: Literal["never", "if-irreversible", "always"] = "if-irreversible"
+
+
+class Environment(Model):
+    url: str | None = Field(None, description="Base URL of the deployed service.")
+    target: TargetRef | None = None
+    window: Window | list[Window] | None = None
+    freezes: StrList = Field(
+        default_factory=list,
+        description="Calendar names, plus the built-ins 'incidents' and 'campaigns'.",
+    )
+    promote_from: Identifier | None = None
+    soak: Soak | None = None
+    approvals: Approvals | None = None
+    concurrency: int = Field(4, ge=1, le=256, description="Steps run at once.")
+    gates: list[Step] = Field(default_factory=list)
+    deploy: list[Step] = Field(default_factory=list)
+    verify: list[VerifyStage] = Field(default_factory=list)
+    rollback: Rollback = Field(default_factory=Rollback)
+    post: list[Step] = Field(default_factory=list, description="Steps after verification.")
+
+    @property
+    def windows(self) -> list[Window]:
+        if self.window is None:
+            return []
+        if isinstance(self.window, Window):
+            return [self.window]
+        return list(self.window)
+
+
+class User(Model):
+    name: str | None = None
+    roles: StrList = Field(default_factory=list)
+
+
+class Confirmation(Model):
+    """A checklist item a person signs: who may, and what it covers."""
+
+    id: Identifier
+    text: str
+    by: StrList = Field(default_factory=list, description="Roles allowed to sign.")
+    environments: StrList = Field(default_factory=list, description="Empty means every one.")
+    phase: Phase = "gates"
+    kinds: list[Kind] = Field(default_factory=lambda: ["normal", "major", "hotfix"])
+    required: bool = True
+    checklist: StrList = Field(default_factory=list)
+
+
+class Notify(Model):
+    url: str = Field(description="An apprise URL; may be a secret reference.")
+    on: StrList = Field(default_factory=lambda: ["deployment.*", "rollback.*"])
+    template: str | None = None
+
+
+class Emergency(Model):
+    """The hotfix path of the checklist."""
+
+    roles: StrList = Field(default_factory=lambda: ["on-call", "devops-lead"])
+    override_freeze_roles: StrList = Field(default_factory=lambda: ["admin"])
+    gates: StrList = Field(
+        default_factory=list, description="Gate ids that still run on the fast track."
+    )
+    staging_verify_max: Duration = timedelta(minutes=15)
+    monitor_for: Duration = timedelta(hours=2)
+    postmortem_within: Duration = timedelta(hours=24)
+
+
+class MatrixRow(Model):
+    severity: Severity
+    min_impact: float = Field(0, ge=0, le=100, description="Share of users affected, percent.")
+    action: str
+    within: Duration
+
+
+def _default_matrix() -> list[MatrixRow]:
+    return [
+        MatrixRow(severity="critical", min_impact=0, action="immediate rollback", within=timedelta(minutes=5)),
+        MatrixRow(severity="high", min_impact=0, action="quick rollback", within=timedelta(minutes=15)),
+        MatrixRow(severity="medium", min_impact=0, action="evaluate fix vs rollback", within=timedelta(minutes=30)),
+        MatrixRow(severity="low", min_impact=0, action="fix forward", within=timedelta(hours=24)),
+    ]
+
+
+class Incidents(Model):
+    freeze_at: Severity = Field("high", description="Open incidents this severe freeze deploys.")
+    matrix: list[MatrixRow] = Field(default_factory=_default_matrix)
+
+
+class Campaigns(Model):
+    buffer: Duration = timedelta(hours=2)
+
+
+def _default_targets() -> dict[str, str]:
+    return {
+        "deployment_duration": "< 30m",
+        "downtime": "= 0",
+        "rollback_rate": "< 5%",
+        "mttr": "< 15m",
+        "success_rate": "> 95%",
+        "deployment_frequency": ">= 2/week",
+        "lead_time": "< 24h",
+        "change_failure_rate": "< 10%",
+    }
+
+
+class MetricTargets(Model):
+    targets: dict[str, str] = Field(default_factory=_default_targets)
+
+
+class Config(Model):
+    """The whole of ``releasegate.yaml``."""
+
+    schema_: str | None = Field(None, alias="$schema")
+    project: str
+    users: dict[str, User] = Field(default_factory=dict, description="Who holds which roles.")
+    calendars: dict[Identifier, Calendar] = Field(default_factory=dict)
+    environments: dict[Identifier, Environment]
+    confirmations: list[Confirmation] = Field(default_factory=list)
+    notify: list[Notify] = Field(default_factory=list)
+    emergency: Emergency = Field(default_factory=Emergency)
+    incidents: Incidents = Field(default_factory=Incidents)
+    campaigns: Campaigns = Field(default_factory=Campaigns)
+    metrics: MetricTargets = Field(default_factory=MetricTargets)
+    checklist: str | None = Field(
+        None, description="Path of the markdown checklist this config implements."
+    )
+
+    def roles_of(self, user: str) -> set[str]:
+        found = self.users.get(user)
+        return set(found.roles) if found else set()

@@ -1,0 +1,77 @@
+"""Small value types shared by the configuration models: durations, ids, thresholds."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: object) -> timedelta:
+    """Turn ``"90s"``, ``"5m"``, ``"2h"``, ``"1d"`` (or a number of seconds) into a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration (write e.g. 30s, 5m, 2h, 1d)")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"{value!r} is not a duration: it is negative")
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        parts = value.split()
+        total = 0.0
+        # allow "1h 30m"
+        for part in parts or [value]:
+            match = _DURATION.match(part)
+            if not match:
+                raise ValueError(f"{value!r} is not a duration (write e.g. 30s, 5m, 2h, 1d)")
+            total += float(match.group(1)) * _UNITS[match.group(2)]
+        return timedelta(seconds=total)
+    raise ValueError(f"{value!r} is not a duration (write e.g. 30s, 5m, 2h, 1d)")
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest exact spelling of a duration: ``timedelta(hours=2)`` → ``"2h"``."""
+    seconds = value.total_seconds()
+    for unit in ("w", "d", "h", "m", "s"):
+        size = _UNITS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    if seconds < 1 and seconds > 0:
+        return f"{round(seconds * 1000)}ms"
+    return f"{seconds:g}s"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d|w)\s*)+$",
+            "description": "A duration such as 30s, 5m, 2h, 1d",
+        }
+    ),
+]
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=128),
+]
+"""Step ids, environment names, roles, calendar names: letters, digits, ``_ . -``."""
+
+
+def _listify(value: object) -> object:
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+StrList = Annotated[list[str], BeforeValidator(_listify)]
+"""A list of strings that may be written as a single string."""

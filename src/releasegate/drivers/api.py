@@ -1,0 +1,290 @@
+"""The driver interfaces and their registry.
+
+A driver is a small class registered by name under one of four kinds:
+
+* ``step``     — a gate, deploy or rollback step (``uses: http-check``),
+* ``target``   — how a version is deployed and undeployed (``target: {uses: local}``),
+* ``source``   — a metric source for verification (``probe``, ``prometheus``),
+* ``notifier`` — where events are announced.
+
+Each declares its options as a pydantic model (``Options``) so that the whole config is
+validated when it is loaded, not when a step runs. Built-in drivers register through the
+same entry-point group as third-party ones (``releasegate.drivers``): an entry point names
+a callable ``register(registry: Registry) -> None``.
+
+The engine imports only this module, never a concrete driver.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+DriverKind = Literal["step", "target", "source", "notifier"]
+DRIVER_KINDS: tuple[DriverKind, ...] = ("step", "target", "source", "notifier")
+ENTRY_POINT_GROUP = "releasegate.drivers"
+
+
+class Options(BaseModel):
+    """Base of every driver's options model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class NoOptions(Options):
+    """For drivers that take no options."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """What is being deployed, as the ``if`` expressions and drivers see it."""
+
+    environment: str
+    version: str
+    kind: str = "normal"
+    previous_version: str | None = None
+    commit: str | None = None
+    changed_paths: tuple[str, ...] = ()
+    flags: Mapping[str, bool] = field(default_factory=dict)
+
+
+Progress = Callable[[str], None]
+"""A driver reports a line of progress (shown live, recorded as an event)."""
+
+
+class Secrets(Protocol):
+    def resolve(self, value: str) -> str:
+        """Replace ``${env:NAME}`` / ``${file:PATH}`` references with their values."""
+        ...
+
+    def redact(self, text: str) -> str:
+        """Replace every resolved secret value in ``text`` with ``***``."""
+        ...
+
+
+class Facts(Protocol):
+    """What a driver may read from, and add to, the store while it runs."""
+
+    def record_backup(
+        self,
+        *,
+        location: str,
+        checksum: str,
+        size: int,
+        duration_s: float,
+        kind: str,
+        source: str,
+    ) -> int:
+        """Catalogue a backup; returns its id."""
+        ...
+
+    def latest_backup(self, *, source: str) -> BackupInfo | None: ...
+
+    def is_confirmed(self, item: str) -> ConfirmationInfo | None:
+        """Whether a person has signed ``item`` for this deployment."""
+        ...
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    id: int
+    location: str
+    checksum: str
+    size: int
+    created_at: float
+    """Unix time."""
+    kind: str
+    source: str
+    deployment_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmationInfo:
+    item: str
+    user: str
+    at: float
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """Everything a step may use besides its options."""
+
+    release: Release
+    deployment_id: int
+    workdir: Path
+    """The directory of the config file: relative paths are resolved against it."""
+    state_dir: Path
+    """Where drivers keep files (backups, logs): ``.releasegate/`` beside the config."""
+    url: str | None
+    secrets: Secrets
+    facts: Facts
+    progress: Progress
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Extra environment variables for commands (RELEASEGATE_VERSION, ...)."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The outcome of one attempt of a step. ``evidence`` is what the checklist shows."""
+
+    ok: bool
+    summary: str
+    output: str = ""
+    """Captured output, already size-capped and redacted."""
+    evidence: Mapping[str, JsonValue] = field(default_factory=dict)
+
+
+@runtime_checkable
+class StepDriver(Protocol):
+    """A gate, deploy or rollback step."""
+
+    name: ClassVar[str]
+    Options: ClassVar[type[Options]]
+    safe_to_rerun: ClassVar[bool]
+    """May the engine run it again after an interrupted attempt? Unsafe steps are
+    re-checked with :meth:`verify` instead."""
+
+    async def run(self, options: Options, ctx: StepContext) -> StepResult: ...
+
+
+class Reversible(Protocol):
+    """A step that can undo what it did (a migration's ``down``, a maintenance switch)."""
+
+    async def undo(self, options: Options, ctx: StepContext) -> StepResult: ...
+
+
+class Verifiable(Protocol):
+    """A step whose effect can be checked without redoing it (used on resume)."""
+
+    async def verify(self, options: Options, ctx: StepContext) -> StepResult: ...
+
+
+@runtime_checkable
+class TargetDriver(Protocol):
+    """Deploys and undeploys versions of an application."""
+
+    name: ClassVar[str]
+    Options: ClassVar[type[Options]]
+
+    async def deploy(self, options: Options, ctx: StepContext) -> StepResult:
+        """Make ``ctx.release.version`` live."""
+        ...
+
+    async def rollback(self, options: Options, ctx: StepContext, to_version: str) -> StepResult:
+        """Make ``to_version`` live again."""
+        ...
+
+    async def current(self, options: Options, ctx: StepContext) -> str | None:
+        """The version serving now, if the target can tell."""
+        ...
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Metric values observed over one interval."""
+
+    at: float
+    values: Mapping[str, float]
+
+
+@runtime_checkable
+class SourceDriver(Protocol):
+    name: ClassVar[str]
+    Options: ClassVar[type[Options]]
+
+    async def sample(self, options: Options, ctx: StepContext, *, seconds: float) -> Sample: ...
+
+
+@runtime_checkable
+class NotifierDriver(Protocol):
+    name: ClassVar[str]
+    Options: ClassVar[type[Options]]
+
+    async def send(self, options: Options, *, title: str, body: str) -> None: ...
+
+
+DriverClass = type[StepDriver] | type[TargetDriver] | type[SourceDriver] | type[NotifierDriver]
+
+
+class UnknownDriver(LookupError):
+    def __init__(self, kind: DriverKind, name: str, known: Iterable[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = sorted(known)
+        super().__init__(f"no {kind} driver named {name!r}")
+
+
+class Registry:
+    """Drivers by kind and name. Build one with :func:`load_registry`; tests make their own."""
+
+    def __init__(self) -> None:
+        self._drivers: dict[DriverKind, dict[str, DriverClass]] = {k: {} for k in DRIVER_KINDS}
+
+    def register(self, kind: DriverKind, cls: DriverClass) -> None:
+        self._drivers[kind][cls.name] = cls
+
+    def names(self, kind: DriverKind) -> list[str]:
+        return sorted(self._drivers[kind])
+
+    def get(self, kind: DriverKind, name: str) -> DriverClass:
+        try:
+            return self._drivers[kind][name]
+        except KeyError:
+            raise UnknownDriver(kind, name, self._drivers[kind]) from None
+
+    def options_model(self, kind: DriverKind, name: str) -> type[Options]:
+        return self.get(kind, name).Options
+
+    def step(self, name: str) -> StepDriver:
+        cls = self.get("step", name)
+        driver = cls()
+        assert isinstance(driver, StepDriver)
+        return driver
+
+    def target(self, name: str) -> TargetDriver:
+        cls = self.get("target", name)
+        driver = cls()
+        assert isinstance(driver, TargetDriver)
+        return driver
+
+    def source(self, name: str) -> SourceDriver:
+        cls = self.get("source", name)
+        driver = cls()
+        assert isinstance(driver, SourceDriver)
+        return driver
+
+    def notifier(self, name: str) -> NotifierDriver:
+        cls = self.get("notifier", name)
+        driver = cls()
+        assert isinstance(driver, NotifierDriver)
+        return driver
+
+
+Loader = Callable[[], Iterable[Callable[[Registry], None]]]
+
+
+def _entry_point_registrars() -> list[Callable[[Registry], None]]:
+    found: list[Callable[[Registry], None]] = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.append(ep.load())
+    return found
+
+
+def load_registry(loader: Loader | None = None) -> Registry:
+    """A registry filled by every ``releasegate.drivers`` entry point (built-ins included).
+
+    ``loader`` replaces entry-point discovery (tests pass their own).
+    """
+    registry = Registry()
+    for register in (loader or _entry_point_registrars)():
+        register(registry)
+    return registry
+
+
+AsyncCheck = Callable[[], Awaitable[StepResult]]

@@ -1,0 +1,48 @@
+"""Fixtures shared by the whole suite: real PostgreSQL databases, config files."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_ADMIN_URL = os.environ.get(
+    "RELEASEGATE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _admin_connect():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The admin URL of the real PostgreSQL on this machine (skips nothing: it must answer)."""
+    with _admin_connect() as conn:
+        conn.execute("SELECT 1")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"rg_test_{uuid.uuid4().hex[:12]}"
+    with _admin_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with _admin_connect() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'state.db'}"
