@@ -45,4 +45,17 @@ def register(app: typer.Typer) -> None:
 
         return checklist_impl.coverage(globals_of(ctx), spec=spec)
 
+    @group.command()
+    def items(
+        ctx: typer.Context,
+        spec: Annotated[
+            Path | None,
+            typer.Option("--spec", help="The markdown checklist (default: the config's own)."),
+        ] = None,
+    ) -> int:
+        """List the checklist's items with the ids that config refers to them by."""
+        from releasegate.cli import checklist_impl
+
+        return checklist_impl.items(globals_of(ctx), spec=spec)
+
     app.add_typer(group, name="checklist")

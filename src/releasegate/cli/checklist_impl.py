@@ -14,3 +14,7 @@ def init(g: Globals, *, from_checklist: Path | None, example: str | None, force:
 
 def coverage(g: Globals, *, spec: Path | None) -> int:
     not_yet("checklist coverage", "the foundation issue")
+
+
+def items(g: Globals, *, spec: Path | None) -> int:
+    not_yet("checklist items", "the foundation issue")

@@ -133,6 +133,9 @@ class Soak(Model):
     normal: Duration = timedelta(hours=2)
     major: Duration = timedelta(hours=24)
     hotfix: Duration = timedelta(0)
+    checklist: StrList = Field(
+        default_factory=list, description="Ids of the checklist items this proves."
+    )
 
 
 class Approvals(Model):
@@ -141,6 +144,9 @@ class Approvals(Model):
     self_approval: bool = Field(False, description="May the deployer be one of the approvers?")
     kinds: list[Kind] = Field(
         default_factory=lambda: ["normal", "major"], description="Release kinds that need them."
+    )
+    checklist: StrList = Field(
+        default_factory=list, description="Ids of the checklist items this proves."
     )
 
 
@@ -165,6 +171,9 @@ class Rollback(Model):
     automatic: bool = True
     steps: list[Step] = Field(default_factory=list, description="Extra steps run on rollback.")
     restore_backup: Literal["never", "if-irreversible", "always"] = "if-irreversible"
+    checklist: StrList = Field(
+        default_factory=list, description="Ids of the checklist items this proves."
+    )
 
 
 class Environment(Model):
@@ -184,6 +193,10 @@ class Environment(Model):
     verify: list[VerifyStage] = Field(default_factory=list)
     rollback: Rollback = Field(default_factory=Rollback)
     post: list[Step] = Field(default_factory=list, description="Steps after verification.")
+    checklist: StrList = Field(
+        default_factory=list,
+        description="Ids of the checklist items this environment's window and freezes prove.",
+    )
 
     @property
     def windows(self) -> list[Window]:
@@ -229,6 +242,9 @@ class Emergency(Model):
     staging_verify_max: Duration = timedelta(minutes=15)
     monitor_for: Duration = timedelta(hours=2)
     postmortem_within: Duration = timedelta(hours=24)
+    checklist: StrList = Field(
+        default_factory=list, description="Ids of the checklist items this proves."
+    )
 
 
 class MatrixRow(Model):
@@ -250,6 +266,9 @@ def _default_matrix() -> list[MatrixRow]:
 class Incidents(Model):
     freeze_at: Severity = Field("high", description="Open incidents this severe freeze deploys.")
     matrix: list[MatrixRow] = Field(default_factory=_default_matrix)
+    checklist: StrList = Field(
+        default_factory=list, description="Ids of the checklist items this proves."
+    )
 
 
 class Campaigns(Model):
