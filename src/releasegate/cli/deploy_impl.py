@@ -1,19 +1,82 @@
-"""Implementation of the deployment commands."""
+"""Implementation of the deployment commands: they build an Engine, run it under a live
+view, and map its outcome to the documented exit codes."""
 
 from __future__ import annotations
 
-from releasegate.cli.context import Globals
-from releasegate.cli.later import not_yet
+import asyncio
+import json
 
-_ENGINE = "the engine issue (#3)"
+from rich.console import Console
+
+from releasegate.cli.context import Globals
+from releasegate.cli.exit_codes import Exit
+from releasegate.cli.live import JsonLines, LiveTree
+from releasegate.engine.api import Engine
+from releasegate.engine.report import Reporter
+from releasegate.engine.runner import Outcome
+from releasegate.errors import UsageError
+
+EXIT_FOR = {
+    "succeeded": Exit.OK,
+    "checked": Exit.OK,
+    "failed": Exit.FAILED,
+    "rollback_failed": Exit.FAILED,
+    "rolled_back": Exit.ROLLED_BACK,
+    "cancelled": Exit.INTERRUPTED,
+    "check_failed": Exit.FAILED,
+}
+
+
+def _view(g: Globals, title: str) -> LiveTree | JsonLines:
+    return JsonLines() if g.json else LiveTree(Console(), title=title)
+
+
+def build_engine(g: Globals, reporter: Reporter | None = None) -> Engine:
+    """An Engine over the config, store and drivers the global options name."""
+    from releasegate.config.secrets import SecretResolver
+    from releasegate.drivers.api import load_registry
+
+    config = g.load_config()
+    store = g.open_store()
+    return Engine(
+        config,
+        store,
+        load_registry(),
+        workdir=g.config_path.resolve().parent,
+        state_dir=g.state_dir,
+        secrets=SecretResolver(),
+        reporter=reporter,
+        user=g.user,
+    )
+
+
+def _exit(outcome: Outcome) -> int:
+    return int(EXIT_FOR.get(outcome.status, Exit.FAILED))
 
 
 def plan(g: Globals, env: str, version: str | None, *, kind: str) -> int:
-    not_yet("plan", _ENGINE)
+    from releasegate.cli.plan_view import print_plan, print_rollback_preview
+
+    engine = build_engine(g)
+    if kind == "rollback":
+        preview = engine.rollback_preview(env, to=version)
+        print_rollback_preview(preview, as_json=g.json)
+        return Exit.OK
+    if version is None:
+        raise UsageError("plan needs a VERSION (or --kind rollback)")
+    print_plan(engine.plan(env, version, kind), as_json=g.json)
+    return Exit.OK
 
 
 def check(g: Globals, env: str, version: str, *, kind: str) -> int:
-    not_yet("check", _ENGINE)
+    from releasegate.cli.policy_gate import enforce_policy
+
+    with _view(g, f"check {env} {version}") as view:
+        engine = build_engine(g, view)
+        the_plan = engine.plan(env, version, kind)
+        enforce_policy(g, engine, the_plan, emergency=False, override_freeze=False)
+        outcome = asyncio.run(engine.check(the_plan))
+    return _exit(outcome)
 
 
 def deploy(
@@ -27,32 +90,79 @@ def deploy(
     override_freeze: bool,
     yes: bool,
 ) -> int:
-    not_yet("deploy", _ENGINE)
+    from releasegate.cli.policy_gate import enforce_policy, open_obligations
+
+    if emergency and not reason:
+        raise UsageError("--emergency needs --reason TEXT (it is recorded)")
+    if emergency and kind == "normal":
+        kind = "hotfix"
+    with _view(g, f"deploy {env} {version} ({kind})") as view:
+        engine = build_engine(g, view)
+        the_plan = engine.plan(env, version, kind, emergency=emergency)
+        enforce_policy(g, engine, the_plan, emergency=emergency, override_freeze=override_freeze)
+        outcome = asyncio.run(engine.deploy(the_plan, reason=reason, emergency=emergency))
+        if outcome.status == "succeeded" and (emergency or kind == "hotfix"):
+            open_obligations(engine, outcome.deployment_id)
+    _summary(g, outcome)
+    return _exit(outcome)
+
+
+def _summary(g: Globals, outcome: Outcome) -> None:
+    if g.json:
+        return
+    Console(stderr=True).print(
+        f"deployment {outcome.deployment_id}: {outcome.status}"
+        + (f" — {outcome.detail}" if outcome.detail else ""),
+        highlight=False,
+        markup=False,
+    )
 
 
 def rollback(g: Globals, env: str, *, to: str | None, reason: str | None) -> int:
-    not_yet("rollback", _ENGINE)
+    with _view(g, f"rollback {env}") as view:
+        engine = build_engine(g, view)
+        outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
+    _summary(g, outcome)
+    return _exit(outcome)
 
 
 def resume(g: Globals, id: int | None) -> int:
-    not_yet("resume", _ENGINE)
+    with _view(g, "resume") as view:
+        engine = build_engine(g, view)
+        outcome = asyncio.run(engine.resume(id))
+    _summary(g, outcome)
+    return _exit(outcome)
 
 
 def cancel(g: Globals, id: int) -> int:
-    not_yet("cancel", _ENGINE)
+    from releasegate.cli.records_view import cancel_deployment
+
+    return cancel_deployment(g, id)
 
 
 def status(g: Globals, env: str | None) -> int:
-    not_yet("status", _ENGINE)
+    from releasegate.cli.records_view import print_status
+
+    return print_status(g, env)
 
 
 def history(g: Globals, env: str | None, *, limit: int) -> int:
-    not_yet("history", _ENGINE)
+    from releasegate.cli.records_view import print_history
+
+    return print_history(g, env, limit=limit)
 
 
 def show(g: Globals, id: int, *, fmt: str) -> int:
-    not_yet("show", _ENGINE)
+    from releasegate.cli.show_view import show_deployment
+
+    return show_deployment(g, id, fmt=fmt)
 
 
 def confirm(g: Globals, id: int, item: str, *, note: str | None) -> int:
-    not_yet("confirm", _ENGINE)
+    from releasegate.cli.records_view import confirm_item
+
+    return confirm_item(g, id, item, note=note)
+
+
+def _dump(data: object) -> None:
+    print(json.dumps(data, indent=2, default=str))

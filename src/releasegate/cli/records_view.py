@@ -1,0 +1,140 @@
+"""status, history, cancel, confirm: reading and signing recorded deployments."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from releasegate.cli.context import Globals
+from releasegate.cli.exit_codes import Exit
+from releasegate.errors import UsageError
+
+ACTIVE = ("pending", "running", "rolling_back", "interrupted")
+
+
+def _when(at: datetime | None) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "—"
+
+
+def _took(start: datetime | None, end: datetime | None) -> str:
+    if not start or not end:
+        return "—"
+    return f"{(end - start).total_seconds():.1f}s"
+
+
+def print_history(g: Globals, env: str | None, *, limit: int) -> int:
+    store = g.open_store()
+    deps = store.list_deployments(environment=env, limit=limit)
+    if g.json:
+        print(json.dumps([
+            {
+                "id": d.id, "environment": d.environment, "version": d.version, "kind": d.kind,
+                "status": d.status, "user": d.user, "created_at": d.created_at.isoformat(),
+                "finished_at": d.finished_at.isoformat() if d.finished_at else None,
+                "detail": d.detail,
+            }
+            for d in deps
+        ], indent=2))
+        return Exit.OK
+    table = Table(title=f"deployments{' to ' + env if env else ''}")
+    for col in ("id", "env", "version", "kind", "status", "by", "started", "took", "detail"):
+        table.add_column(col)
+    for d in deps:
+        table.add_row(
+            str(d.id), d.environment, d.version, d.kind, d.status, d.user,
+            _when(d.started_at or d.created_at), _took(d.started_at, d.finished_at),
+            (d.detail or "")[:60],
+        )
+    Console().print(table)
+    return Exit.OK
+
+
+def print_status(g: Globals, env: str | None) -> int:
+    config = g.load_config()
+    store = g.open_store()
+    envs = [env] if env else list(config.environments)
+    rows = []
+    for name in envs:
+        if name not in config.environments:
+            raise UsageError(f"no environment named {name!r} (known: {', '.join(config.environments)})")
+        lock = store.get_lock(name)
+        running = [d for d in store.list_deployments(environment=name, limit=20) if d.status in ACTIVE]
+        rows.append({
+            "environment": name,
+            "live_version": store.live_version(name),
+            "locked_by": None if lock is None else f"deployment {lock.deployment_id} ({lock.holder})",
+            "running": [f"{d.id} {d.version} {d.status}" for d in running],
+        })
+    obligations = [
+        {"id": o.id, "deployment": o.deployment_id, "kind": o.kind, "text": o.text, "due": o.due_at.isoformat()}
+        for o in store.list_obligations(open_only=True)
+    ]
+    if g.json:
+        print(json.dumps({"environments": rows, "obligations": obligations}, indent=2))
+        return Exit.OK
+    table = Table(title="environments")
+    for col in ("environment", "live", "lock", "in progress"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["environment"]), str(r["live_version"] or "—"), str(r["locked_by"] or "free"),
+            ", ".join(r["running"]) if isinstance(r["running"], list) else "",
+        )
+    console = Console()
+    console.print(table)
+    if obligations:
+        ob = Table(title="open obligations")
+        for col in ("id", "deployment", "kind", "due", "what"):
+            ob.add_column(col)
+        for o in obligations:
+            ob.add_row(str(o["id"]), str(o["deployment"]), str(o["kind"]), str(o["due"]), str(o["text"]))
+        console.print(ob)
+    return Exit.OK
+
+
+def cancel_deployment(g: Globals, id: int) -> int:
+    store = g.open_store()
+    dep = store.get_deployment(id)
+    if dep is None:
+        raise UsageError(f"there is no deployment {id}")
+    if dep.status not in ACTIVE:
+        raise UsageError(f"deployment {id} has already finished ({dep.status})")
+    lock = store.get_lock(dep.environment)
+    if dep.status != "pending" and lock is not None and lock.deployment_id == id:
+        raise UsageError(
+            f"deployment {id} is running ({lock.holder}): press Ctrl-C in its terminal, "
+            "or, if that process is gone, run 'releasegate resume' to finish or roll it back"
+        )
+    store.set_deployment_status(id, "cancelled", detail=f"cancelled by {g.user}")
+    print(f"deployment {id} cancelled")
+    return Exit.OK
+
+
+def confirm_item(g: Globals, id: int, item: str, *, note: str | None) -> int:
+    config = g.load_config()
+    store = g.open_store()
+    dep = store.get_deployment(id)
+    if dep is None:
+        raise UsageError(f"there is no deployment {id}")
+    conf = next((c for c in config.confirmations if c.id == item), None)
+    if conf is None:
+        from releasegate.config.timespec import did_you_mean
+
+        raise UsageError(
+            f"{item!r} is not a confirmation of this config"
+            f"{did_you_mean(item, [c.id for c in config.confirmations])}"
+        )
+    roles = config.roles_of(g.user)
+    if conf.by and not roles & set(conf.by):
+        raise UsageError(
+            f"{g.user} may not sign {item!r}: it needs one of the roles {', '.join(conf.by)} "
+            f"({g.user} holds {', '.join(sorted(roles)) or 'none'})"
+        )
+    if any(c.item == item for c in store.list_confirmations(id)):
+        raise UsageError(f"{item!r} is already signed for deployment {id}")
+    store.add_confirmation(deployment_id=id, item=item, user=g.user, note=note)
+    print(f"{item} signed by {g.user} for deployment {id}")
+    return Exit.OK

@@ -1,0 +1,309 @@
+"""The engine's public face: plan, deploy, resume, roll back.
+
+The CLI, the web API and workers call only this module.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from releasegate.config.models import Config
+from releasegate.drivers.api import Registry, Release, Secrets
+from releasegate.engine.plan import TARGET_STEP, Plan, compile_plan, environment_of
+from releasegate.engine.report import NullReporter, Reporter
+from releasegate.engine.resume import progress_of
+from releasegate.engine.runner import (
+    FINAL,
+    Outcome,
+    Progress,
+    continue_rollback,
+    drive,
+    run_gates_only,
+)
+from releasegate.engine.steps import Runtime
+from releasegate.errors import LockedError, UsageError
+from releasegate.store.api import Store
+
+
+def default_holder(user: str) -> str:
+    """``user@host:pid`` — who holds an environment's lease."""
+    return f"{user}@{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class RollbackPreview:
+    environment: str
+    live_version: str | None
+    to_version: str | None
+    live_deployment: int | None
+    actions: tuple[str, ...]
+    estimate_s: float | None
+    estimate_basis: str
+
+
+class Engine:
+    """Runs plans against a store. One instance per command; nothing global."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        registry: Registry,
+        *,
+        workdir: Path,
+        state_dir: Path,
+        secrets: Secrets,
+        reporter: Reporter | None = None,
+        user: str = "unknown",
+        lease_ttl_s: float = 30.0,
+        seed: int | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.registry = registry
+        self.workdir = workdir
+        self.state_dir = state_dir
+        self.secrets = secrets
+        self.reporter: Reporter = reporter or NullReporter()
+        self.user = user
+        self.lease_ttl_s = lease_ttl_s
+        self.holder = default_holder(user)
+        self._rng = random.Random(seed)
+
+    # -- planning ---------------------------------------------------------------------
+    def release(self, env: str, version: str, kind: str = "normal") -> Release:
+        environment_of(self.config, env)
+        return Release(
+            environment=env,
+            version=version,
+            kind=kind,
+            previous_version=self.store.live_version(env),
+        )
+
+    def plan(self, env: str, version: str, kind: str = "normal", *, emergency: bool = False) -> Plan:
+        if kind not in ("normal", "major", "hotfix", "rollback"):
+            raise UsageError(f"--kind {kind!r}: use normal, major, hotfix or rollback")
+        return compile_plan(
+            self.config, env, self.release(env, version, kind), self.registry, emergency=emergency
+        )
+
+    def runtime(self, plan: Plan, deployment_id: int) -> Runtime:
+        return Runtime(
+            config=self.config,
+            env=self.config.environments[plan.environment],
+            plan=plan,
+            store=self.store,
+            registry=self.registry,
+            deployment_id=deployment_id,
+            workdir=self.workdir,
+            state_dir=self.state_dir,
+            secrets=self.secrets,
+            reporter=self.reporter,
+            rng=self._rng,
+        )
+
+    # -- running ----------------------------------------------------------------------
+    async def deploy(
+        self, plan: Plan, *, reason: str | None = None, emergency: bool = False
+    ) -> Outcome:
+        """Record a new deployment of ``plan``, take the environment's lease, run it."""
+        dep = self.store.create_deployment(
+            environment=plan.environment,
+            version=plan.version,
+            kind=plan.kind,
+            user=self.user,
+            plan=plan.to_json(),
+            reason=reason,
+            emergency=emergency,
+        )
+        self._lock(plan.environment, dep.id)
+        return await drive(self.runtime(plan, dep.id), lease_ttl_s=self.lease_ttl_s)
+
+    async def check(self, plan: Plan) -> Outcome:
+        """Run the gates only, recorded as a deployment with status ``checked`` or
+        ``check_failed`` (never counted as a deployment); nothing is deployed."""
+        dep = self.store.create_deployment(
+            environment=plan.environment,
+            version=plan.version,
+            kind=plan.kind,
+            user=self.user,
+            plan=plan.to_json(),
+            reason="check: gates only",
+        )
+        rt = self.runtime(plan, dep.id)
+        return await run_gates_only(rt)
+
+    def _lock(self, env: str, deployment_id: int) -> None:
+        try:
+            self.store.acquire_lock(
+                env, deployment_id=deployment_id, holder=self.holder, ttl_s=self.lease_ttl_s
+            )
+        except LockedError as exc:
+            self.store.set_deployment_status(deployment_id, "cancelled", detail=f"not started: {exc}")
+            raise
+
+    async def resume(self, deployment_id: int | None = None) -> Outcome:
+        """Continue an interrupted deployment (or roll it back if it stopped mid-deploy)."""
+        dep = self._resumable(deployment_id)
+        if dep.kind == "rollback" and dep.rollback_of is not None:
+            return await self._resume_manual_rollback(dep.id, dep.rollback_of)
+        plan = self.plan(dep.environment, dep.version, dep.kind, emergency=dep.emergency)
+        self._take_over(dep.environment, dep.id)
+        rt = self.runtime(plan, dep.id)
+        progress = await progress_of(rt)
+        self.store.append_event(
+            "deployment.resumed",
+            {"by": self.holder, "done": sorted(progress.done), "deploy_attempted": list(progress.deploy_attempted)},
+            deployment_id=dep.id,
+        )
+        self.reporter.event("deployment.resumed", {"id": dep.id})
+        all_deploy = {s.id for s in plan.deploy if not s.skip_reason}
+        midway = progress.deploy_started and not all_deploy <= progress.done
+        if dep.status == "rolling_back" or midway:
+            reason = dep.detail if dep.status == "rolling_back" and dep.detail else (
+                "resumed after an interruption in the middle of the deploy phase"
+            )
+            return await continue_rollback(rt, progress, reason=reason, lease_ttl_s=self.lease_ttl_s)
+        return await drive(rt, progress=progress, lease_ttl_s=self.lease_ttl_s)
+
+    async def _resume_manual_rollback(self, dep_id: int, live_id: int) -> Outcome:
+        dep = self.store.get_deployment(dep_id)
+        live = self.store.get_deployment(live_id)
+        assert dep is not None and live is not None
+        plan = compile_plan(
+            self.config,
+            dep.environment,
+            Release(dep.environment, live.version, live.kind, previous_version=dep.version),
+            self.registry,
+        )
+        self._take_over(dep.environment, dep.id)
+        rt = self.runtime(plan, dep.id)
+        done = await progress_of(rt)
+        return await continue_rollback(
+            rt,
+            _progress_for_manual(self._succeeded_deploy_steps(live.id), undone=done.undone),
+            reason=dep.reason or "manual rollback (resumed)",
+            lease_ttl_s=self.lease_ttl_s,
+            to_version=dep.version,
+            statuses=("succeeded", "failed"),
+        )
+
+    def _succeeded_deploy_steps(self, deployment_id: int) -> list[str]:
+        return [
+            r.step_id
+            for r in self.store.list_step_runs(deployment_id)
+            if r.phase == "deploy" and r.status in ("succeeded", "warned")
+        ]
+
+    def _resumable(self, deployment_id: int | None):  # type: ignore[no-untyped-def]
+        if deployment_id is None:
+            candidates = [
+                d for d in self.store.list_deployments(limit=50) if d.status not in FINAL and d.status != "pending"
+            ]
+            if not candidates:
+                raise UsageError("there is no interrupted deployment to resume")
+            return candidates[0]
+        dep = self.store.get_deployment(deployment_id)
+        if dep is None:
+            raise UsageError(f"there is no deployment {deployment_id}")
+        if dep.status in FINAL:
+            raise UsageError(f"deployment {dep.id} has already finished ({dep.status}); nothing to resume")
+        return dep
+
+    def _take_over(self, env: str, deployment_id: int) -> None:
+        lock = self.store.get_lock(env)
+        if lock is not None and lock.deployment_id == deployment_id and _holder_dead(lock.holder):
+            self.store.release_lock(env, deployment_id=deployment_id)
+        self.store.take_over_lock(
+            env, deployment_id=deployment_id, holder=self.holder, ttl_s=self.lease_ttl_s
+        )
+
+    # -- manual rollback --------------------------------------------------------------
+    def rollback_preview(self, env: str, *, to: str | None = None) -> RollbackPreview:
+        from releasegate.engine.history import estimate_rollback_s, previous_stable
+
+        environment_of(self.config, env)
+        live = self.store.last_successful(env)
+        target = to or previous_stable(self.store, env)
+        actions: list[str] = []
+        if live is not None:
+            live_plan = compile_plan(
+                self.config, env, Release(env, live.version, live.kind, previous_version=target), self.registry
+            )
+            for step in reversed(live_plan.deploy):
+                if step.uses == TARGET_STEP:
+                    actions.append(f"{step.id}: swap back to {target or '?'}")
+                elif step.undo:
+                    actions.append(f"{step.id}: {step.undo}")
+            actions += [f"{s.id}: run ({s.uses})" for s in live_plan.rollback_steps]
+        estimate, basis = estimate_rollback_s(self.store, env)
+        return RollbackPreview(
+            environment=env,
+            live_version=live.version if live else None,
+            to_version=target,
+            live_deployment=live.id if live else None,
+            actions=tuple(actions),
+            estimate_s=estimate,
+            estimate_basis=basis,
+        )
+
+    async def rollback(self, env: str, *, to: str | None = None, reason: str | None = None) -> Outcome:
+        """Roll ``env`` back from its live deployment to ``to`` (default: previous stable)."""
+        from releasegate.engine.history import previous_stable
+
+        environment_of(self.config, env)
+        live = self.store.last_successful(env)
+        if live is None:
+            raise UsageError(f"nothing has been deployed to {env}: there is nothing to roll back")
+        target = to or previous_stable(self.store, env)
+        if target is None:
+            raise UsageError(f"{env} has no earlier successful version to roll back to (use --to)")
+        if target == live.version:
+            raise UsageError(f"{env} is already running {target}")
+        live_plan = compile_plan(
+            self.config, env, Release(env, live.version, live.kind, previous_version=target), self.registry
+        )
+        dep = self.store.create_deployment(
+            environment=env,
+            version=target,
+            kind="rollback",
+            user=self.user,
+            plan=live_plan.to_json(),
+            reason=reason or f"manual rollback from {live.version}",
+            rollback_of=live.id,
+        )
+        self._lock(env, dep.id)
+        rt = self.runtime(live_plan, dep.id)
+        attempted = self._succeeded_deploy_steps(live.id)
+        self.store.set_deployment_status(dep.id, "running")
+        return await continue_rollback(
+            rt,
+            _progress_for_manual(attempted),
+            reason=reason or f"manual rollback from {live.version} to {target}",
+            lease_ttl_s=self.lease_ttl_s,
+            to_version=target,
+            statuses=("succeeded", "failed"),
+        )
+
+
+def _progress_for_manual(attempted: list[str], *, undone: tuple[str, ...] = ()) -> Progress:
+    return Progress(deploy_attempted=tuple(attempted), undone=undone, deploy_started=True)
+
+
+def _holder_dead(holder: str) -> bool:
+    """True when the holder ran on this host and its process is gone."""
+    _, _, where = holder.rpartition("@")
+    host, _, pid = where.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

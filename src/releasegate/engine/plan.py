@@ -1,0 +1,248 @@
+"""Compile config + environment + version + kind into an immutable :class:`Plan`.
+
+Printing a plan is the dry run: nothing here touches the store or runs a driver.
+
+Ordering: in ``gates`` steps are independent unless they say ``needs``; in ``deploy``,
+``post`` and the rollback steps, a step without ``needs`` runs after the step written
+before it, as a checklist is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import JsonValue
+
+from releasegate.config.expressions import compile_condition
+from releasegate.config.models import Config, Environment, Step, VerifyStage
+from releasegate.config.types import format_duration
+from releasegate.drivers.api import Registry, Release
+from releasegate.errors import ConfigError
+
+PhaseName = Literal["gates", "deploy", "verify", "post", "rollback"]
+TARGET_STEP = "target"
+"""``uses: target`` deploys with the environment's target."""
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    id: str
+    title: str
+    phase: PhaseName
+    uses: str
+    options: Mapping[str, JsonValue]
+    needs: tuple[str, ...]
+    timeout_s: float
+    retries: int
+    retry_delay_s: float
+    on_failure: str
+    checklist: tuple[str, ...]
+    condition: str | None = None
+    skip_reason: str | None = None
+    """Set when the step's ``if`` is false for this release: it is recorded as skipped."""
+    safe_to_rerun: bool = True
+    undo: str = ""
+    """What rollback does about this step (empty: nothing)."""
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "phase": self.phase,
+            "uses": self.uses,
+            "needs": list(self.needs),
+            "timeout_s": self.timeout_s,
+            "retries": self.retries,
+            "on_failure": self.on_failure,
+            "checklist": list(self.checklist),
+            "condition": self.condition,
+            "skip_reason": self.skip_reason,
+            "safe_to_rerun": self.safe_to_rerun,
+            "undo": self.undo,
+        }
+
+
+@dataclass(frozen=True)
+class PlannedVerify:
+    stage: str
+    for_s: float
+    check: Mapping[str, str]
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {"stage": self.stage, "for_s": self.for_s, "check": dict(self.check)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one deployment will do, in order, before it does it."""
+
+    environment: str
+    version: str
+    kind: str
+    release: Release
+    gates: tuple[PlannedStep, ...]
+    deploy: tuple[PlannedStep, ...]
+    verify: tuple[PlannedVerify, ...]
+    post: tuple[PlannedStep, ...]
+    rollback_steps: tuple[PlannedStep, ...]
+    concurrency: int
+    target: str | None
+    emergency: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def phases(self) -> list[tuple[PhaseName, tuple[PlannedStep, ...]]]:
+        return [("gates", self.gates), ("deploy", self.deploy), ("post", self.post)]
+
+    def all_steps(self) -> list[PlannedStep]:
+        return [*self.gates, *self.deploy, *self.post, *self.rollback_steps]
+
+    def step(self, step_id: str) -> PlannedStep:
+        for step in self.all_steps():
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "environment": self.environment,
+            "version": self.version,
+            "kind": self.kind,
+            "previous_version": self.release.previous_version,
+            "emergency": self.emergency,
+            "target": self.target,
+            "concurrency": self.concurrency,
+            "gates": [s.to_json() for s in self.gates],
+            "deploy": [s.to_json() for s in self.deploy],
+            "verify": [v.to_json() for v in self.verify],
+            "post": [s.to_json() for s in self.post],
+            "rollback": [s.to_json() for s in self.rollback_steps],
+            "notes": list(self.notes),
+        }
+
+
+def environment_of(config: Config, name: str) -> Environment:
+    """The named environment, or a ConfigError that lists the known ones."""
+    try:
+        return config.environments[name]
+    except KeyError:
+        known = ", ".join(sorted(config.environments)) or "none"
+        raise ConfigError(f"no environment named {name!r} (known: {known})") from None
+
+
+def compile_plan(
+    config: Config,
+    env_name: str,
+    release: Release,
+    registry: Registry,
+    *,
+    emergency: bool = False,
+) -> Plan:
+    """The plan for deploying ``release`` to ``env_name``."""
+    env = environment_of(config, env_name)
+    notes: list[str] = []
+    gates = list(env.gates)
+    if emergency and config.emergency.gates:
+        keep = set(config.emergency.gates)
+        dropped = [g.id for g in gates if g.id not in keep]
+        gates = [g for g in gates if g.id in keep]
+        if dropped:
+            notes.append("emergency fast track: skipping gates " + ", ".join(dropped))
+    gate_steps = _compile_steps(gates, "gates", release, registry, sequential=False)
+    known = {s.id for s in gate_steps}
+    deploy_steps = _compile_steps(env.deploy, "deploy", release, registry, sequential=True)
+    post_steps = _compile_steps(env.post, "post", release, registry, sequential=True)
+    rollback_steps = _compile_steps(env.rollback.steps, "rollback", release, registry, sequential=True)
+    for steps in (deploy_steps, post_steps):
+        for s in steps:
+            missing = [n for n in s.needs if n not in known and n not in {x.id for x in steps}]
+            if missing:
+                raise ConfigError(f"step {s.id!r} needs {missing[0]!r}, which is not in this plan")
+        known |= {s.id for s in steps}
+    if any(s.uses == TARGET_STEP for s in deploy_steps) and env.target is None:
+        raise ConfigError(
+            f"environments.{env_name}: a deploy step uses the target, but no target is configured"
+        )
+    if release.kind == "hotfix" or emergency:
+        notes.append(
+            f"hotfix: monitor closely for {format_duration(config.emergency.monitor_for)}, "
+            f"post-mortem within {format_duration(config.emergency.postmortem_within)}"
+        )
+    return Plan(
+        environment=env_name,
+        version=release.version,
+        kind=release.kind,
+        release=release,
+        gates=tuple(gate_steps),
+        deploy=tuple(deploy_steps),
+        verify=tuple(_compile_verify(env.verify)),
+        post=tuple(post_steps),
+        rollback_steps=tuple(rollback_steps),
+        concurrency=env.concurrency,
+        target=env.target.uses if env.target else None,
+        emergency=emergency,
+        notes=tuple(notes),
+    )
+
+
+def _compile_steps(
+    steps: Sequence[Step],
+    phase: PhaseName,
+    release: Release,
+    registry: Registry,
+    *,
+    sequential: bool,
+) -> list[PlannedStep]:
+    planned: list[PlannedStep] = []
+    previous: str | None = None
+    for step in steps:
+        needs = tuple(step.needs)
+        if sequential and not needs and previous is not None:
+            needs = (previous,)
+        skip = None
+        if step.if_:
+            try:
+                if not compile_condition(step.if_).evaluate(release):
+                    skip = f"if: {step.if_} is false"
+            except ValueError as exc:
+                raise ConfigError(f"step {step.id!r}: bad if expression: {exc}") from None
+        safe, undo = True, ""
+        if step.uses != TARGET_STEP:
+            driver_cls = registry.get("step", step.uses)
+            safe = bool(getattr(driver_cls, "safe_to_rerun", True))
+            describe = getattr(driver_cls, "describe_undo", None)
+            if callable(describe):
+                undo = str(describe(dict(step.with_)))
+            elif hasattr(driver_cls, "undo"):
+                undo = "undo"
+        else:
+            undo = "swap back to the previous version"
+        planned.append(
+            PlannedStep(
+                id=step.id,
+                title=step.title,
+                phase=phase,
+                uses=step.uses,
+                options=dict(step.with_),
+                needs=needs,
+                timeout_s=step.timeout.total_seconds(),
+                retries=step.retries,
+                retry_delay_s=step.retry_delay.total_seconds(),
+                on_failure=step.on_failure,
+                checklist=tuple(step.checklist),
+                condition=step.if_,
+                skip_reason=skip,
+                safe_to_rerun=safe,
+                undo=undo,
+            )
+        )
+        previous = step.id
+    return planned
+
+
+def _compile_verify(stages: Sequence[VerifyStage]) -> list[PlannedVerify]:
+    return [
+        PlannedVerify(stage=v.stage, for_s=v.for_.total_seconds(), check=dict(v.check))
+        for v in stages
+    ]

@@ -1,0 +1,335 @@
+"""The engine drives phases, records every attempt, and rolls back migration-aware."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from releasegate.errors import LockedError
+
+from .conftest import EngineFactory, make_config
+from .fakes import FakeRestore
+
+
+def _step(id: str, log: Path, **kw: object) -> dict[str, object]:
+    opts = {"log": str(log)}
+    for key in ("fail_times", "sleep"):
+        if key in kw:
+            opts[key] = kw.pop(key)
+    return {"id": id, "uses": kw.pop("uses", "fake"), "with": opts, **kw}
+
+
+def _deploy(engine, env: str, version: str, kind: str = "normal"):  # type: ignore[no-untyped-def]
+    return asyncio.run(engine.deploy(engine.plan(env, version, kind)))
+
+
+def test_successful_deploy_records_every_step_and_makes_the_version_live(
+    tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path
+) -> None:
+    config = make_config(
+        tmp_path,
+        gates=[_step("tests", log), _step("lint", log)],
+        deploy=[_step("backup-ish", log), {"id": "release", "uses": "target"}, _step("health", log)],
+    )
+    engine, reporter = make_engine(config)
+    outcome = _deploy(engine, "staging", "1.0.0")
+    assert outcome.status == "succeeded"
+    assert live_file.read_text() == "1.0.0"
+    assert engine.store.live_version("staging") == "1.0.0"
+    runs = engine.store.list_step_runs(outcome.deployment_id)
+    assert [(r.phase, r.step_id, r.status) for r in runs if r.phase == "deploy"] == [
+        ("deploy", "backup-ish", "succeeded"),
+        ("deploy", "release", "succeeded"),
+        ("deploy", "health", "succeeded"),
+    ]
+    assert {r.step_id for r in runs if r.phase == "gates"} == {"tests", "lint"}
+    assert "deployment.finished" in reporter.types()
+    assert engine.store.get_lock("staging") is None  # released
+    assert engine.store.verify_chain().ok
+
+
+def test_gates_run_concurrently(tmp_path: Path, make_engine: EngineFactory, log: Path) -> None:
+    gates = [_step(f"g{i}", log, sleep=0.3) for i in range(6)]
+    engine, _ = make_engine(make_config(tmp_path, gates=gates, concurrency=6))
+    outcome = _deploy(engine, "staging", "1.0.0")
+    runs = [r for r in engine.store.list_step_runs(outcome.deployment_id) if r.phase == "gates"]
+    latest_start = max(r.started_at for r in runs)
+    earliest_end = min(r.finished_at for r in runs if r.finished_at)
+    assert latest_start < earliest_end  # all six were running at the same moment
+
+
+def test_concurrency_limit_is_respected(tmp_path: Path, make_engine: EngineFactory, log: Path) -> None:
+    gates = [_step(f"g{i}", log, sleep=0.1) for i in range(4)]
+    engine, _ = make_engine(make_config(tmp_path, gates=gates, concurrency=1))
+    outcome = _deploy(engine, "staging", "1.0.0")
+    runs = sorted(
+        (r for r in engine.store.list_step_runs(outcome.deployment_id) if r.phase == "gates"),
+        key=lambda r: r.started_at,
+    )
+    for before, after in zip(runs, runs[1:], strict=False):
+        assert before.finished_at is not None and before.finished_at <= after.started_at
+
+
+def test_failed_gate_stops_before_anything_is_deployed(
+    tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path
+) -> None:
+    config = make_config(
+        tmp_path,
+        gates=[_step("tests", log, fail_times=-1), _step("after", log, needs=["tests"])],
+        deploy=[{"id": "release", "uses": "target"}],
+    )
+    engine, _ = make_engine(config)
+    outcome = _deploy(engine, "staging", "1.0.0")
+    assert outcome.status == "failed"
+    assert outcome.detail == "gate tests failed: failed on attempt 1"
+    assert not live_file.exists()
+    statuses = {r.step_id: r.status for r in engine.store.list_step_runs(outcome.deployment_id)}
+    assert statuses == {"tests": "failed", "after": "skipped"}
+
+
+def test_retries_with_backoff_until_success(tmp_path: Path, make_engine: EngineFactory, log: Path) -> None:
+    config = make_config(
+        tmp_path, gates=[_step("flaky", log, fail_times=2, retries=2, retry_delay="10ms")]
+    )
+    engine, reporter = make_engine(config)
+    outcome = _deploy(engine, "staging", "1.0.0")
+    assert outcome.status == "succeeded"
+    attempts = [(r.attempt, r.status) for r in engine.store.list_step_runs(outcome.deployment_id)]
+    assert attempts == [(1, "failed"), (2, "failed"), (3, "succeeded")]
+    assert reporter.types().count("step.retrying") == 2
+
+
+def test_timeout_fails_the_step(tmp_path: Path, make_engine: EngineFactory, log: Path) -> None:
+    config = make_config(tmp_path, gates=[_step("hang", log, sleep=30, timeout="200ms")])
+    engine, _ = make_engine(config)
+    outcome = _deploy(engine, "staging", "1.0.0")
+    assert outcome.status == "failed"
+    [run] = engine.store.list_step_runs(outcome.deployment_id)
+    assert (run.status, run.summary) == ("timed_out", "timed out after 0.2s")
+
+
+def test_warn_does_not_stop(tmp_path: Path, make_engine: EngineFactory, log: Path) -> None:
+    config = make_config(
+        tmp_path,
+        gates=[_step("advice", log, fail_times=-1, on_failure="warn")],
+        deploy=[{"id": "release", "uses": "target"}],
+    )
+    engine, _ = make_engine(config)
+    outcome = _deploy(engine, "staging", "1.0.0")
+    assert outcome.status == "succeeded"
+    statuses = {r.step_id: r.status for r in engine.store.list_step_runs(outcome.deployment_id)}
+    assert statuses["advice"] == "warned"
+
+
+def test_if_condition_skips_a_step(tmp_path: Path, make_engine: EngineFactory, log: Path) -> None:
+    config = make_config(
+        tmp_path, gates=[_step("perf", log, **{"if": "kind == 'major'"}), _step("unit", log)]
+    )
+    engine, _ = make_engine(config)
+    outcome = _deploy(engine, "staging", "1.0.0")
+    statuses = {r.step_id: r.status for r in engine.store.list_step_runs(outcome.deployment_id)}
+    assert statuses == {"perf": "skipped", "unit": "succeeded"}
+    outcome = _deploy(engine, "staging", "2.0.0", kind="major")
+    statuses = {r.step_id: r.status for r in engine.store.list_step_runs(outcome.deployment_id)}
+    assert statuses == {"perf": "succeeded", "unit": "succeeded"}
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected_log"),
+    [("reversible", ["up", "down"]), ("expand", ["up", "kept"]), ("irreversible", ["up"])],
+)
+def test_failed_health_check_rolls_back_migration_aware(
+    tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path, mode: str, expected_log: list[str]
+) -> None:
+    mig_log = tmp_path / "migrate.log"
+    FakeRestore.log.clear()
+    config = make_config(
+        tmp_path,
+        deploy=[
+            {"id": "backup", "uses": "backup", "with": {"log": str(log), "database": "appdb"}},
+            {"id": "migrate", "uses": "fake-migrate", "with": {"log": str(mig_log), "mode": mode}},
+            {"id": "release", "uses": "target"},
+            _step("health", log, fail_times=-1, on_failure="rollback"),
+        ],
+    )
+    engine, reporter = make_engine(config)
+    good = make_config(tmp_path, deploy=[{"id": "release", "uses": "target"}])
+    good_engine, _ = make_engine(good)
+    assert _deploy(good_engine, "staging", "1.0.0").status == "succeeded"
+
+    outcome = _deploy(engine, "staging", "1.1.0")
+    assert outcome.status == "rolled_back"
+    assert outcome.detail == "deploy step health failed: failed on attempt 1"
+    assert live_file.read_text() == "1.0.0"  # the target swapped back
+    assert mig_log.read_text().split() == expected_log
+    if mode == "irreversible":
+        [backup] = engine.store.list_backups(deployment_id=outcome.deployment_id)
+        assert FakeRestore.log == [f"restore {backup.id} into appdb"]
+    else:
+        assert FakeRestore.log == []
+    assert engine.store.live_version("staging") == "1.0.0"
+    assert "rollback.finished" in reporter.types()
+
+
+def test_manual_rollback_goes_to_previous_successful_version(
+    tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path
+) -> None:
+    mig_log = tmp_path / "migrate.log"
+    config = make_config(
+        tmp_path,
+        deploy=[
+            {"id": "migrate", "uses": "fake-migrate", "with": {"log": str(mig_log)}},
+            {"id": "release", "uses": "target"},
+        ],
+    )
+    engine, _ = make_engine(config)
+    for version in ("1.0.0", "1.1.0", "1.2.0"):
+        assert _deploy(engine, "staging", version).status == "succeeded"
+    preview = engine.rollback_preview("staging")
+    assert (preview.live_version, preview.to_version) == ("1.2.0", "1.1.0")
+    assert preview.actions == ("release: swap back to 1.1.0", "migrate: run down")
+    outcome = asyncio.run(engine.rollback("staging"))
+    assert outcome.status == "succeeded"
+    assert live_file.read_text() == "1.1.0"
+    assert mig_log.read_text().split()[-1] == "down"
+    assert engine.store.live_version("staging") == "1.1.0"
+    dep = engine.store.get_deployment(outcome.deployment_id)
+    assert dep is not None and dep.kind == "rollback"
+    assert engine.rollback_preview("staging").estimate_s is not None
+
+
+def test_second_deploy_to_a_locked_environment_is_refused(
+    tmp_path: Path, make_engine: EngineFactory, log: Path
+) -> None:
+    config = make_config(tmp_path, gates=[_step("slow", log, sleep=1.0)])
+    engine, _ = make_engine(config, user="ci-bot")
+    other, _ = make_engine(config, user="bob")
+
+    async def race() -> tuple[object, BaseException | None]:
+        first = asyncio.ensure_future(engine.deploy(engine.plan("staging", "1.0.0")))
+        await asyncio.sleep(0.3)
+        error: BaseException | None = None
+        try:
+            await other.deploy(other.plan("staging", "1.1.0"))
+        except LockedError as exc:
+            error = exc
+        return await first, error
+
+    first, error = asyncio.run(race())
+    assert getattr(first, "status") == "succeeded"
+    assert error is not None
+    assert str(error).startswith("staging is locked by deployment 1 (")
+    assert "ci-bot" in str(error)
+
+
+def test_cancelling_mid_deploy_rolls_back_and_records_cancelled(
+    tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path
+) -> None:
+    config = make_config(
+        tmp_path,
+        deploy=[{"id": "release", "uses": "target"}, _step("soak-ish", log, sleep=30)],
+    )
+    engine, _ = make_engine(config)
+    first, _ = make_engine(make_config(tmp_path, deploy=[{"id": "release", "uses": "target"}]))
+    assert _deploy(first, "staging", "0.9.0").status == "succeeded"
+
+    async def run_and_cancel() -> None:
+        task = asyncio.ensure_future(engine.deploy(engine.plan("staging", "1.0.0")))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run_and_cancel())
+    dep = engine.store.list_deployments(environment="staging")[0]
+    assert live_file.read_text() == "0.9.0"
+    assert dep.status == "cancelled"
+    assert dep.detail == "cancelled by the user; rolled back"
+    statuses = {r.step_id: r.status for r in engine.store.list_step_runs(dep.id) if r.phase == "deploy"}
+    assert statuses == {"release": "succeeded", "soak-ish": "cancelled"}
+    assert engine.store.get_lock("staging") is None
+
+
+def test_resume_continues_after_an_interrupted_post_step(
+    tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path
+) -> None:
+    config = make_config(
+        tmp_path,
+        deploy=[{"id": "release", "uses": "target"}],
+        post=[_step("announce", log)],
+    )
+    engine, _ = make_engine(config)
+    plan = engine.plan("staging", "1.0.0")
+    dep = engine.store.create_deployment(
+        environment="staging", version="1.0.0", kind="normal", user="alice", plan=plan.to_json()
+    )
+    # a process that died after the release and in the middle of the post step
+    engine.store.acquire_lock("staging", deployment_id=dep.id, holder="alice@nohost:1", ttl_s=0.01)
+    engine.store.set_deployment_status(dep.id, "running")
+    run = engine.store.start_step(dep.id, step_id="release", phase="deploy", attempt=1)
+    live_file.write_text("1.0.0")
+    engine.store.finish_step(run.id, status="succeeded", summary="1.0.0 live")
+    engine.store.start_step(dep.id, step_id="announce", phase="post", attempt=1)
+
+    outcome = asyncio.run(engine.resume())
+    assert outcome.status == "succeeded"
+    runs = [(r.step_id, r.phase, r.status) for r in engine.store.list_step_runs(dep.id)]
+    assert runs == [
+        ("release", "deploy", "succeeded"),
+        ("announce", "post", "cancelled"),
+        ("announce", "post", "succeeded"),
+    ]
+    assert engine.store.verify_chain().ok
+
+
+def test_resume_rolls_back_a_deploy_phase_interrupted_midway(
+    tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path
+) -> None:
+    mig_log = tmp_path / "migrate.log"
+    config = make_config(
+        tmp_path,
+        deploy=[
+            {"id": "migrate", "uses": "fake-migrate", "with": {"log": str(mig_log)}},
+            {"id": "release", "uses": "target"},
+        ],
+    )
+    engine, _ = make_engine(config)
+    plan = engine.plan("staging", "1.0.0")
+    dep = engine.store.create_deployment(
+        environment="staging", version="1.0.0", kind="normal", user="alice", plan=plan.to_json()
+    )
+    engine.store.acquire_lock("staging", deployment_id=dep.id, holder="alice@nohost:1", ttl_s=0.01)
+    engine.store.set_deployment_status(dep.id, "running")
+    run = engine.store.start_step(dep.id, step_id="migrate", phase="deploy", attempt=1)
+    mig_log.write_text("up\n")
+    engine.store.finish_step(run.id, status="succeeded", summary="migrated")
+
+    outcome = asyncio.run(engine.resume(dep.id))
+    assert outcome.status == "rolled_back"
+    assert mig_log.read_text().split() == ["up", "down"]
+    assert not live_file.exists()
+
+
+def test_resume_refuses_a_finished_deployment(tmp_path: Path, make_engine: EngineFactory, log: Path) -> None:
+    from releasegate.errors import UsageError
+
+    engine, _ = make_engine(make_config(tmp_path, gates=[_step("t", log)]))
+    outcome = _deploy(engine, "staging", "1.0.0")
+    with pytest.raises(UsageError, match=f"deployment {outcome.deployment_id} has already finished"):
+        asyncio.run(engine.resume(outcome.deployment_id))
+
+
+def test_a_first_deploy_that_fails_cannot_swap_back_and_says_so(
+    tmp_path: Path, make_engine: EngineFactory, log: Path
+) -> None:
+    config = make_config(
+        tmp_path,
+        deploy=[{"id": "release", "uses": "target"}, _step("health", log, fail_times=-1, on_failure="rollback")],
+    )
+    engine, _ = make_engine(config)
+    outcome = _deploy(engine, "staging", "1.0.0")
+    assert outcome.status == "rollback_failed"
+    runs = {(r.step_id, r.phase): r for r in engine.store.list_step_runs(outcome.deployment_id)}
+    assert runs[("release", "deploy:undo")].summary == "no previous version to go back to"
