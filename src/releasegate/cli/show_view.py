@@ -36,11 +36,12 @@ def _titles(g: Globals, spec: str | None) -> dict[str, str]:
     path = Path(spec)
     if not path.is_absolute():
         path = g.config_path.resolve().parent / path
-    try:
-        from releasegate.config.checklist import parse_checklist_file
+    from releasegate.config.checklist import load_checklist
+    from releasegate.errors import ConfigError
 
-        return {item.id: item.title for item in parse_checklist_file(path)}
-    except (ImportError, OSError, ValueError):
+    try:
+        return {item.id: item.title for item in load_checklist(path).items}
+    except ConfigError:
         return {}
 
 

@@ -1,0 +1,121 @@
+"""The ordered rules that recognise checklist items, gates first, then the fallback.
+
+See :mod:`releasegate.config.checklist_rules` for the parts they produce.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from releasegate.config import checklist_rules as rules
+from releasegate.config import checklist_text as words
+from releasegate.config.checklist import ChecklistItem, slugify
+from releasegate.config.checklist_rules import Context, Part, Rule, environments
+
+_PLACEHOLDER = {"tests": ["make", "test"], "lint": ["make", "lint"], "typecheck": ["make", "typecheck"]}
+
+
+def _has(pattern: str, text: str) -> bool:
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+def _gate(item: ChecklistItem, key: str, uses: str, options: dict[str, Any], *,
+          family: str, attach: bool = False, todo: bool = False) -> Part:
+    data: dict[str, Any] = {"id": key, "uses": uses, "with": options}
+    if todo:
+        data["todo"] = True
+    return Part("gates", environments(item), key, item, data, family=family, attach=attach)
+
+
+def _backup_verify(item: ChecklistItem, ctx: Context) -> list[Part] | None:
+    if not _has(r"backup.*(integrity|verif|restor)|verify.*backup|restore.*test", item.title):
+        return None
+    everything = words.words_of(item) + " " + " ".join(item.code).lower()
+    options: dict[str, Any] = {"max_age": words.duration("24", "h")}
+    if "restore" in everything:
+        options["restore_dry_run"] = True
+    return [_gate(item, "backup-fresh", "backup-verify", options, family="backup")]
+
+
+def _env_present(item: ChecklistItem, ctx: Context) -> list[Part] | None:
+    pattern = r"environment (configuration|variables?)|\benv(ironment)? vars?\b|secrets? configured"
+    if not _has(pattern, item.title):
+        return None
+    names = words.env_names(item)
+    return [_gate(item, "env-present", "env-present", {"names": names or ["DATABASE_URL"]},
+                  family="config", todo=not names)]
+
+
+def _security(item: ChecklistItem, ctx: Context) -> list[Part] | None:
+    text = words.words_of(item)
+    if not _has(r"security scan|audit|vulnerab|dependenc|snyk|owasp", item.title):
+        return None
+    pip = _has(r"\bpip\b|python|poetry", text)
+    run = ["pip-audit", "--format", "json"] if pip else ["npm", "audit", "--json"]
+    parts = [_gate(item, "dependency-audit", "dependency-audit", {"run": run}, family="security")]
+    if "secret" in text or _has(r"security scan", item.title):
+        parts.append(_gate(item, "secret-scan", "secret-scan", {}, family="security"))
+    return parts
+
+
+def _secret_scan(item: ChecklistItem, ctx: Context) -> list[Part] | None:
+    if not _has(r"secrets? scan|secrets? detected|no secrets", item.title):
+        return None
+    return [_gate(item, "secret-scan", "secret-scan", {}, family="security")]
+
+
+def _changelog(item: ChecklistItem, ctx: Context) -> list[Part] | None:
+    text = words.words_of(item)
+    documentation = _has(r"documentation", item.title) and rules.phase(item) == "gates"
+    if not (_has(r"changelog|release notes", text) or documentation):
+        return None
+    found = re.search(r"[\w./-]*changelog[\w.]*", " ".join([item.text, *item.details]), re.I)
+    return [_gate(item, "changelog", "changelog", {"file": found.group(0) if found else "CHANGELOG.md"},
+                  family="docs")]
+
+
+def _commands(kind: str, pattern: str) -> Rule:
+    def rule(item: ChecklistItem, ctx: Context) -> list[Part] | None:
+        if not _has(pattern, item.title):
+            return None
+        found = words.inline_commands(item) or [words.Command(argv) for argv in words.code_commands(item)]
+        if found:
+            return [_gate(item, c.step_id, "command", {"run": c.argv}, family=kind) for c in found]
+        return [_gate(item, kind, "command", {"run": _PLACEHOLDER[kind]}, family=kind,
+                      attach=kind == "tests", todo=True)]
+
+    return rule
+
+
+def _curl(item: ChecklistItem, ctx: Context) -> list[Part] | None:
+    paths = words.url_paths(item)
+    if not paths or not any(argv[0] == "curl" for argv in words.code_commands(item)):
+        return None
+    key = slugify(item.title) or "http-check"
+    return [_gate(item, key, "http-check", {"paths": paths}, family="http")]
+
+
+RULES: list[Rule] = [
+    *rules.POLICY_RULES,
+    _backup_verify,
+    *rules.STEP_RULES,
+    _env_present,
+    _security,
+    _secret_scan,
+    _changelog,
+    _commands("lint", r"\blint"),
+    _commands("typecheck", r"type[- ]?check"),
+    _commands("tests", r"\btests?\b.*\b(pass|passing|passed|green)\b|^run (the |all )?tests"),
+    _curl,
+]
+
+
+def recognise(item: ChecklistItem, ctx: Context) -> list[Part]:
+    """The parts of a config that cover ``item``: the first matching rule's, else a
+    confirmation."""
+    for rule in RULES:
+        parts = rule(item, ctx)
+        if parts:
+            return parts
+    return rules.confirmation(item, ctx)
