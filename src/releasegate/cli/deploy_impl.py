@@ -99,8 +99,12 @@ def deploy(
     with _view(g, f"deploy {env} {version} ({kind})") as view:
         engine = build_engine(g, view)
         the_plan = engine.plan(env, version, kind, emergency=emergency)
-        enforce_policy(g, engine, the_plan, emergency=emergency, override_freeze=override_freeze)
-        outcome = asyncio.run(engine.deploy(the_plan, reason=reason, emergency=emergency))
+        decision = enforce_policy(
+            g, engine, the_plan, emergency=emergency, override_freeze=override_freeze
+        )
+        outcome = asyncio.run(
+            engine.deploy(the_plan, reason=reason, emergency=emergency, policy=decision)
+        )
         if outcome.status == "succeeded" and (emergency or kind == "hotfix"):
             open_obligations(engine, outcome.deployment_id)
     _summary(g, outcome)

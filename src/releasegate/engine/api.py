@@ -6,10 +6,13 @@ The CLI, the web API and workers call only this module.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 import random
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import JsonValue
 
 from releasegate.config.models import Config
 from releasegate.drivers.api import Registry, Release, Secrets
@@ -108,9 +111,16 @@ class Engine:
 
     # -- running ----------------------------------------------------------------------
     async def deploy(
-        self, plan: Plan, *, reason: str | None = None, emergency: bool = False
+        self,
+        plan: Plan,
+        *,
+        reason: str | None = None,
+        emergency: bool = False,
+        policy: Mapping[str, JsonValue] | None = None,
     ) -> Outcome:
-        """Record a new deployment of ``plan``, take the environment's lease, run it."""
+        """Record a new deployment of ``plan``, take the environment's lease, run it.
+
+        ``policy`` is the policy decision that allowed it, recorded with the deployment."""
         dep = self.store.create_deployment(
             environment=plan.environment,
             version=plan.version,
@@ -120,6 +130,8 @@ class Engine:
             reason=reason,
             emergency=emergency,
         )
+        if policy is not None:
+            self.store.append_event("policy.decision", dict(policy), deployment_id=dep.id)
         self._lock(plan.environment, dep.id)
         return await drive(self.runtime(plan, dep.id), lease_ttl_s=self.lease_ttl_s)
 
