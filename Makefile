@@ -32,6 +32,7 @@ unit: $(STAMP) services
 test: lint typecheck unit
 
 bench: $(STAMP) services
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,bench]'
 	$(PY) benchmarks/run.py
 
 clean:

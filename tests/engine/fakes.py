@@ -89,7 +89,7 @@ class FakeMigrate:
         if options.mode == "expand":
             _log(options.log, "kept")
             return StepResult(True, "kept (expand-only)")
-        return StepResult(False, "irreversible: restore needed", evidence={"needs_restore": True})
+        return StepResult(False, "irreversible: restore needed", evidence={"action": "restore-needed"})
 
 
 class BackupOptions(Options):
@@ -113,7 +113,7 @@ class FakeBackup:
 
 class RestoreOptions(Options):
     database: str | None = None
-    backup_id: int | None = None
+    backup: str | None = None
 
 
 class FakeRestore:
@@ -124,13 +124,13 @@ class FakeRestore:
 
     async def run(self, options: Options, ctx: StepContext) -> StepResult:
         assert isinstance(options, RestoreOptions)
-        FakeRestore.log.append(f"restore {options.backup_id} into {options.database}")
-        return StepResult(True, f"restored backup {options.backup_id}")
+        FakeRestore.log.append(f"restore {options.backup} into {options.database}")
+        return StepResult(True, f"restored backup {options.backup}")
 
 
 class TargetOptions(Options):
     file: str
-    fail_versions: list[str] = []
+    fail_versions: tuple[str, ...] = ()
 
 
 class FakeTarget:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import pytest
@@ -68,8 +69,9 @@ def test_concurrency_limit_is_respected(tmp_path: Path, make_engine: EngineFacto
         (r for r in engine.store.list_step_runs(outcome.deployment_id) if r.phase == "gates"),
         key=lambda r: r.started_at,
     )
-    for before, after in zip(runs, runs[1:], strict=False):
-        assert before.finished_at is not None and before.finished_at <= after.started_at
+    for before, after in itertools.pairwise(runs):
+        assert before.finished_at is not None
+        assert before.finished_at <= after.started_at
 
 
 def test_failed_gate_stops_before_anything_is_deployed(
@@ -166,7 +168,7 @@ def test_failed_health_check_rolls_back_migration_aware(
     assert mig_log.read_text().split() == expected_log
     if mode == "irreversible":
         [backup] = engine.store.list_backups(deployment_id=outcome.deployment_id)
-        assert FakeRestore.log == [f"restore {backup.id} into appdb"]
+        assert FakeRestore.log == [f"restore {backup.location} into appdb"]
     else:
         assert FakeRestore.log == []
     assert engine.store.live_version("staging") == "1.0.0"
@@ -196,7 +198,8 @@ def test_manual_rollback_goes_to_previous_successful_version(
     assert mig_log.read_text().split()[-1] == "down"
     assert engine.store.live_version("staging") == "1.1.0"
     dep = engine.store.get_deployment(outcome.deployment_id)
-    assert dep is not None and dep.kind == "rollback"
+    assert dep is not None
+    assert dep.kind == "rollback"
     assert engine.rollback_preview("staging").estimate_s is not None
 
 
@@ -218,7 +221,7 @@ def test_second_deploy_to_a_locked_environment_is_refused(
         return await first, error
 
     first, error = asyncio.run(race())
-    assert getattr(first, "status") == "succeeded"
+    assert first.status == "succeeded"  # type: ignore[attr-defined]
     assert error is not None
     assert str(error).startswith("staging is locked by deployment 1 (")
     assert "ci-bot" in str(error)

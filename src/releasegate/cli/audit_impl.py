@@ -1,10 +1,26 @@
-"""Implementation of audit verify."""
+"""Implementation of ``releasegate audit verify``."""
 
 from __future__ import annotations
 
+import json
+
 from releasegate.cli.context import Globals
-from releasegate.cli.later import not_yet
+from releasegate.cli.exit_codes import Exit
 
 
 def verify(g: Globals) -> int:
-    not_yet("audit verify", "the foundation issue")
+    """Verify the event chain: exit 0 if intact, 1 naming every edited or deleted event."""
+    store = g.open_store()
+    try:
+        report = store.verify_chain()
+    finally:
+        store.close()
+    if g.json:
+        print(json.dumps({"ok": report.ok, "checked": report.checked, "problems": report.problems}))
+    else:
+        for problem in report.problems:
+            print(problem)
+        noun = "event" if report.checked == 1 else "events"
+        verdict = "chain intact" if report.ok else "chain BROKEN"
+        print(f"audit: {report.checked:,} {noun}, {verdict}" if report.ok else f"audit: {verdict}")
+    return Exit.OK if report.ok else Exit.FAILED

@@ -44,7 +44,7 @@ def build_engine(g: Globals, reporter: Reporter | None = None) -> Engine:
         load_registry(),
         workdir=g.config_path.resolve().parent,
         state_dir=g.state_dir,
-        secrets=SecretResolver(),
+        secrets=SecretResolver(g.config_path.resolve().parent),
         reporter=reporter,
         user=g.user,
     )

@@ -62,7 +62,7 @@ def handle(call: Callable[[], object]) -> int:
     except ReleasegateError as exc:
         _say(f"error: {exc}")
         return Exit.FAILED
-    except Exception as exc:  # the last resort: one line, and where the traceback went
+    except Exception as exc:  # noqa: BLE001 — last resort: one line, the traceback goes to a log
         log = _write_crash_log(exc)
         _say(f"internal error: {type(exc).__name__}: {exc} (full traceback in {log})")
         return Exit.INTERNAL

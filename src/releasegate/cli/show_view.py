@@ -12,6 +12,7 @@ from rich.console import Console
 from releasegate.cli.context import Globals
 from releasegate.cli.exit_codes import Exit
 from releasegate.errors import UsageError
+from releasegate.store.records import StepRunRecord
 
 OK = ("succeeded", "warned", "skipped")
 EXCERPT = 600
@@ -52,7 +53,7 @@ def build_report(g: Globals, id: int) -> dict[str, object]:
     if dep is None:
         raise UsageError(f"there is no deployment {id}")
     runs = store.list_step_runs(id)
-    last: dict[str, object] = {}
+    last: dict[str, StepRunRecord] = {}
     for run in runs:
         if run.phase in ("gates", "deploy", "post"):
             last[run.step_id] = run
@@ -61,21 +62,21 @@ def build_report(g: Globals, id: int) -> dict[str, object]:
     env = config.environments.get(dep.environment)
     steps = [*env.gates, *env.deploy, *env.post] if env else []
     for step in steps:
-        run = last.get(step.id)
+        found = last.get(step.id)
         for item_id in step.checklist:
-            if run is None:
+            if found is None:
                 items.append(Item(item_id, titles.get(item_id, step.title), False, f"step {step.id}: not run"))
                 continue
-            status = getattr(run, "status", "?")
+            status = found.status
             took = ""
-            started, finished = getattr(run, "started_at", None), getattr(run, "finished_at", None)
+            started, finished = found.started_at, found.finished_at
             if started and finished:
                 took = f", {(finished - started).total_seconds():.1f}s"
             items.append(Item(
                 item_id,
                 titles.get(item_id, step.title),
                 status in OK,
-                f"step {step.id}: {status} — {getattr(run, 'summary', '')} ({_when(started)}{took})",
+                f"step {step.id}: {status} — {found.summary} ({_when(started)}{took})",
             ))
     signed = {c.item: c for c in store.list_confirmations(id)}
     for conf in config.confirmations:

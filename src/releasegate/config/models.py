@@ -23,6 +23,10 @@ Severity = Literal["low", "medium", "high", "critical"]
 KINDS: tuple[Kind, ...] = ("normal", "major", "hotfix", "rollback")
 
 
+def _kinds(*kinds: Kind) -> list[Kind]:
+    return list(kinds)
+
+
 class Model(BaseModel):
     """Base of every config model: unknown keys are errors, values are immutable."""
 
@@ -143,7 +147,7 @@ class Approvals(Model):
     distinct_people: bool = Field(True, description="Each role signed by a different person.")
     self_approval: bool = Field(False, description="May the deployer be one of the approvers?")
     kinds: list[Kind] = Field(
-        default_factory=lambda: ["normal", "major"], description="Release kinds that need them."
+        default_factory=lambda: _kinds("normal", "major"), description="Release kinds that need them."
     )
     checklist: StrList = Field(
         default_factory=list, description="Ids of the checklist items this proves."
@@ -220,7 +224,7 @@ class Confirmation(Model):
     by: StrList = Field(default_factory=list, description="Roles allowed to sign.")
     environments: StrList = Field(default_factory=list, description="Empty means every one.")
     phase: Phase = "gates"
-    kinds: list[Kind] = Field(default_factory=lambda: ["normal", "major", "hotfix"])
+    kinds: list[Kind] = Field(default_factory=lambda: _kinds("normal", "major", "hotfix"))
     required: bool = True
     checklist: StrList = Field(default_factory=list)
 

@@ -10,6 +10,7 @@ import difflib
 import re
 from datetime import time
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -80,7 +81,7 @@ def parse_hours(specs: list[str]) -> list[tuple[time, time | None]]:
             )
         ranges.append((start, end))
     ranges.sort()
-    for (s1, e1), (s2, _) in zip(ranges, ranges[1:], strict=False):
+    for (s1, e1), (s2, _) in pairwise(ranges):
         if s2 < e1:
             raise ValueError(f"hour ranges overlap: {_fmt(s1)}-{_fmt(e1)} and {_fmt(s2)}-...")
     return [

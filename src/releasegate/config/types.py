@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_ONE = r"\d+(\.\d+)?(ms|s|m|h|d|w)"
+_DURATION_PATTERN = rf"^\s*{_ONE}(\s+{_ONE})*\s*$"
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -53,9 +55,11 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str),
     WithJsonSchema(
         {
-            "type": "string",
-            "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d|w)\s*)+$",
-            "description": "A duration such as 30s, 5m, 2h, 1d",
+            "anyOf": [
+                {"type": "string", "pattern": _DURATION_PATTERN},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "A duration such as 30s, 5m, 2h, 1d, '1h 30m' (or a number of seconds)",
         }
     ),
 ]
@@ -73,5 +77,14 @@ def _listify(value: object) -> object:
     return value
 
 
-StrList = Annotated[list[str], BeforeValidator(_listify)]
+StrList = Annotated[
+    list[str],
+    BeforeValidator(_listify),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "A list of strings, or one string",
+        }
+    ),
+]
 """A list of strings that may be written as a single string."""

@@ -40,6 +40,10 @@ class NoOptions(Options):
     """For drivers that take no options."""
 
 
+AnyOptions = Options
+"""Alias usable inside the Protocols, whose ``Options`` ClassVar shadows the class."""
+
+
 @dataclass(frozen=True)
 class Release:
     """What is being deployed, as the ``if`` expressions and drivers see it."""
@@ -150,19 +154,19 @@ class StepDriver(Protocol):
     """May the engine run it again after an interrupted attempt? Unsafe steps are
     re-checked with :meth:`verify` instead."""
 
-    async def run(self, options: Options, ctx: StepContext) -> StepResult: ...
+    async def run(self, options: AnyOptions, ctx: StepContext) -> StepResult: ...
 
 
 class Reversible(Protocol):
     """A step that can undo what it did (a migration's ``down``, a maintenance switch)."""
 
-    async def undo(self, options: Options, ctx: StepContext) -> StepResult: ...
+    async def undo(self, options: AnyOptions, ctx: StepContext) -> StepResult: ...
 
 
 class Verifiable(Protocol):
     """A step whose effect can be checked without redoing it (used on resume)."""
 
-    async def verify(self, options: Options, ctx: StepContext) -> StepResult: ...
+    async def verify(self, options: AnyOptions, ctx: StepContext) -> StepResult: ...
 
 
 @runtime_checkable
@@ -172,15 +176,15 @@ class TargetDriver(Protocol):
     name: ClassVar[str]
     Options: ClassVar[type[Options]]
 
-    async def deploy(self, options: Options, ctx: StepContext) -> StepResult:
+    async def deploy(self, options: AnyOptions, ctx: StepContext) -> StepResult:
         """Make ``ctx.release.version`` live."""
         ...
 
-    async def rollback(self, options: Options, ctx: StepContext, to_version: str) -> StepResult:
+    async def rollback(self, options: AnyOptions, ctx: StepContext, to_version: str) -> StepResult:
         """Make ``to_version`` live again."""
         ...
 
-    async def current(self, options: Options, ctx: StepContext) -> str | None:
+    async def current(self, options: AnyOptions, ctx: StepContext) -> str | None:
         """The version serving now, if the target can tell."""
         ...
 
@@ -198,7 +202,7 @@ class SourceDriver(Protocol):
     name: ClassVar[str]
     Options: ClassVar[type[Options]]
 
-    async def sample(self, options: Options, ctx: StepContext, *, seconds: float) -> Sample: ...
+    async def sample(self, options: AnyOptions, ctx: StepContext, *, seconds: float) -> Sample: ...
 
 
 @runtime_checkable
@@ -206,7 +210,7 @@ class NotifierDriver(Protocol):
     name: ClassVar[str]
     Options: ClassVar[type[Options]]
 
-    async def send(self, options: Options, *, title: str, body: str) -> None: ...
+    async def send(self, options: AnyOptions, *, title: str, body: str) -> None: ...
 
 
 DriverClass = type[StepDriver] | type[TargetDriver] | type[SourceDriver] | type[NotifierDriver]

@@ -6,9 +6,9 @@ The CLI, the web API and workers call only this module.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 import random
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,11 +167,12 @@ class Engine:
         self._take_over(dep.environment, dep.id)
         rt = self.runtime(plan, dep.id)
         progress = await progress_of(rt)
-        self.store.append_event(
-            "deployment.resumed",
-            {"by": self.holder, "done": sorted(progress.done), "deploy_attempted": list(progress.deploy_attempted)},
-            deployment_id=dep.id,
-        )
+        resumed: dict[str, JsonValue] = {
+            "by": self.holder,
+            "done": list[JsonValue](sorted(progress.done)),
+            "deploy_attempted": list[JsonValue](progress.deploy_attempted),
+        }
+        self.store.append_event("deployment.resumed", resumed, deployment_id=dep.id)
         self.reporter.event("deployment.resumed", {"id": dep.id})
         all_deploy = {s.id for s in plan.deploy if not s.skip_reason}
         midway = progress.deploy_started and not all_deploy <= progress.done
@@ -185,7 +186,8 @@ class Engine:
     async def _resume_manual_rollback(self, dep_id: int, live_id: int) -> Outcome:
         dep = self.store.get_deployment(dep_id)
         live = self.store.get_deployment(live_id)
-        assert dep is not None and live is not None
+        assert dep is not None
+        assert live is not None
         plan = compile_plan(
             self.config,
             dep.environment,

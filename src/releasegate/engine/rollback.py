@@ -76,7 +76,7 @@ async def roll_back(
 def _needs_restore(rt: Runtime, step_id: str) -> bool:
     for run in reversed(rt.store.list_step_runs(rt.deployment_id)):
         if run.step_id == step_id and run.phase.endswith(":undo"):
-            return bool(run.evidence.get("needs_restore"))
+            return run.evidence.get("action") == "restore-needed"
     return False
 
 
@@ -93,10 +93,9 @@ async def _restore(rt: Runtime) -> StepOutcome:
         rt.store.finish_step(run.id, status="failed", summary=summary)
         rt.reporter.event("step.finished", {"step": "restore-backup", "status": "failed", "summary": summary})
         return StepOutcome("restore-backup", "failed", summary)
-    options: dict[str, JsonValue] = {
-        "database": backup_step.options.get("database"),
-        "backup_id": backups[-1].id,
-    }
+    options: dict[str, JsonValue] = {"backup": backups[-1].location}
+    if "database" in backup_step.options:
+        options["database"] = backup_step.options["database"]
     restore = PlannedStep(
         id="restore-backup",
         title=f"restore backup {backups[-1].id} (irreversible migration)",

@@ -130,11 +130,11 @@ def _call(rt: Runtime, step: PlannedStep, mode: Mode, to_version: str | None) ->
             async def nothing_to_undo(ctx: StepContext) -> StepResult:
                 return StepResult(True, "nothing to undo")
             return nothing_to_undo
-        return lambda ctx: undo(opts, ctx)  # type: ignore[no-any-return]
+        return lambda ctx: undo(opts, ctx)
     if mode == "verify":
         verify = getattr(driver, "verify", None)
         if callable(verify):
-            return lambda ctx: verify(opts, ctx)  # type: ignore[no-any-return]
+            return lambda ctx: verify(opts, ctx)
     return lambda ctx: driver.run(opts, ctx)
 
 
@@ -179,7 +179,7 @@ async def execute_step(
             raise
         except ReleasegateError as exc:
             status, summary = "failed", str(exc)
-        except Exception as exc:  # a driver bug fails its step, recorded; it never kills the runner
+        except Exception as exc:  # noqa: BLE001 — a driver bug fails its step (recorded), never the runner
             status, summary = "failed", f"driver {step.uses!r} raised {type(exc).__name__}: {exc}"
         summary = rt.secrets.redact(summary)
         output = rt.secrets.redact(output)

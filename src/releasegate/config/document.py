@@ -1,0 +1,241 @@
+"""A YAML document as plain data, with the line and column of every key and value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from releasegate.errors import ConfigError, Location, Problem
+
+KeyPath = tuple[str | int, ...]
+Mark = tuple[int, int]
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_STANDARD = "tag:yaml.org,2002:"
+_MAX_DEPTH = 64
+_MAX_NODES = 500_000
+
+
+def dotted(path: KeyPath) -> str:
+    """``("environments", "prod", "gates", 0)`` → ``environments.prod.gates[0]``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@dataclass
+class Document:
+    """Plain data (dicts, lists, str, int, float, bool, None; dates as ISO strings)."""
+
+    file: str
+    data: object = None
+    keys: dict[KeyPath, Mark] = field(default_factory=dict)
+    values: dict[KeyPath, Mark] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    broken: set[KeyPath] = field(default_factory=set)
+    """Values already reported as unreadable (their model errors would repeat it)."""
+
+    def at(self, path: KeyPath, *, key: bool = False) -> Location:
+        """Where the value (or, with ``key``, the key) at ``path`` is; else its nearest parent."""
+        while True:
+            found = (self.keys.get(path) if key else None) or self.values.get(path)
+            if found:
+                return Location(self.file, *found)
+            if not path:
+                return Location(self.file, 1, 1)
+            path, key = path[:-1], False
+
+    def get(self, path: KeyPath) -> object:
+        """The value at ``path``, or None."""
+        value = self.data
+        for part in path:
+            found, value = child(value, part)
+            if not found:
+                return None
+        return value
+
+    def has(self, path: KeyPath) -> bool:
+        """Whether ``path`` is written in the file."""
+        return path in self.values
+
+    def problem(self, path: KeyPath, message: str, *, key: bool = False) -> Problem:
+        """A problem about the value at ``path``, located."""
+        return Problem(message, dotted(path), self.at(path, key=key))
+
+
+def child(value: object, part: str | int) -> tuple[bool, object]:
+    """``(True, value[part])`` if ``value`` has that key or index, else ``(False, None)``."""
+    if isinstance(value, dict):
+        return (True, value[part]) if part in value else (False, None)
+    if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+        return True, value[part]
+    return False, None
+
+
+def read_document(text: str, file: str) -> Document:
+    """Parse one YAML document; a YAML syntax error is a ConfigError with its position."""
+    try:
+        yaml, root = _compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        raise ConfigError([Problem(f"invalid YAML: {message}", location=where)]) from None
+    except YAMLError as exc:  # the reader's errors: control characters and the like
+        reason = getattr(exc, "reason", None) or "cannot be read"
+        position = getattr(exc, "position", None)
+        where = _offset(text, position, file) if isinstance(position, int) else Location(file)
+        raise ConfigError([Problem(f"invalid YAML: {reason}", location=where)]) from None
+    doc = Document(file)
+    if root is not None:
+        doc.data = _Builder(doc, yaml).build(root, (), 0)
+    return doc
+
+
+def _compose(text: str) -> tuple[YAML, Node | None]:
+    """libyaml's parser when installed (fast); the pure one is the judge of any error,
+    since the bundled libyaml refuses some valid YAML 1.2 (``[test:unit]``)."""
+    fast = YAML(typ="safe", pure=False)
+    if fast.Parser is not YAML(typ="safe", pure=True).Parser:
+        try:
+            return fast, fast.compose(text)
+        except YAMLError:
+            pass
+    pure = YAML(typ="safe", pure=True)
+    return pure, pure.compose(text)
+
+
+def _offset(text: str, position: int, file: str) -> Location:
+    before = text[:position]
+    return Location(file, before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1)
+
+
+def _mark(node: Node) -> Mark:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _tag(node: Node) -> str:
+    tag = node.tag
+    return tag if isinstance(tag, str) else str(getattr(tag, "value", tag))
+
+
+class _Builder:
+    """Turns the node tree into plain data, recording positions and soft problems."""
+
+    def __init__(self, doc: Document, yaml: YAML) -> None:
+        self.doc = doc
+        self.constructor = yaml.constructor
+        self.active: set[int] = set()
+        self.count = 0
+
+    def build(self, node: Node, path: KeyPath, depth: int) -> object:
+        self.count += 1
+        if self.count > _MAX_NODES:
+            raise ConfigError(
+                [
+                    Problem(
+                        f"has more than {_MAX_NODES} values (aliases that expand too far?)",
+                        location=Location(self.doc.file, *_mark(node)),
+                    )
+                ]
+            )
+        self.doc.values.setdefault(path, _mark(node))
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        if depth >= _MAX_DEPTH:
+            return self._fail(path, node, f"nests deeper than {_MAX_DEPTH} levels")
+        if id(node) in self.active:
+            return self._fail(path, node, "an alias refers to a value that contains it")
+        self.active.add(id(node))
+        try:
+            if isinstance(node, MappingNode) and _tag(node) == _MAP:
+                return self._mapping(node, path, depth)
+            if isinstance(node, SequenceNode) and _tag(node) == _SEQ:
+                return [
+                    self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)
+                ]
+            return self._fail(path, node, f"the YAML tag {_tag(node)!r} is not supported here")
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, object]:
+        out: dict[str, object] = {}
+        merged: list[tuple[str, object]] = []
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and _tag(key_node) == _MERGE:
+                merged.extend(self._merge(value_node, path, depth))
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.doc.problems.append(
+                    Problem(
+                        "a key must be a plain name, not a list or mapping",
+                        self._dotted(path),
+                        Location(self.doc.file, *_mark(key_node)),
+                    )
+                )
+                continue
+            key = str(key_node.value)
+            child = (*path, key)
+            if key in out:
+                first = self.doc.keys[child]
+                self.doc.problems.append(
+                    Problem(
+                        f"duplicate key {key!r} (first written at line {first[0]})",
+                        self._dotted(path),
+                        Location(self.doc.file, *_mark(key_node)),
+                    )
+                )
+                continue
+            self.doc.keys[child] = _mark(key_node)
+            out[key] = self.build(value_node, child, depth + 1)
+        for key, value in merged:  # keys written in the mapping win over merged ones
+            out.setdefault(key, value)
+        return out
+
+    def _merge(self, node: Node, path: KeyPath, depth: int) -> list[tuple[str, object]]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        found: list[tuple[str, object]] = []
+        for source in sources:
+            value = self.build(source, path, depth + 1)
+            if isinstance(value, dict):
+                found.extend(value.items())
+            else:
+                self._fail(path, source, "'<<' merges only mappings")
+        return found
+
+    def _scalar(self, node: ScalarNode, path: KeyPath) -> object:
+        if not _tag(node).startswith(_STANDARD):
+            return self._fail(path, node, f"the YAML tag {_tag(node)!r} is not supported here")
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except ValueError:
+            if _tag(node).endswith(":timestamp"):  # 2025-02-30: the models say what is wrong
+                return str(node.value)
+            return self._fail(path, node, f"cannot read {node.value!r:.60}")
+        except (YAMLError, TypeError, OverflowError) as exc:
+            problem = getattr(exc, "problem", None) or str(exc)
+            return self._fail(path, node, f"cannot read {node.value!r:.60}: {problem}")
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        if value is None or isinstance(value, str | bool | int | float):
+            return value
+        return self._fail(path, node, f"the YAML tag {_tag(node)!r} is not supported here")
+
+    def _fail(self, path: KeyPath, node: Node, message: str) -> object:
+        """Record a problem; the value becomes None."""
+        self.doc.broken.add(path)
+        self.doc.problems.append(
+            Problem(message, self._dotted(path), Location(self.doc.file, *_mark(node)))
+        )
+        return None
+
+    @staticmethod
+    def _dotted(path: KeyPath) -> str:
+        return dotted(path)

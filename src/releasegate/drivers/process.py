@@ -1,0 +1,280 @@
+"""Running a command for a driver: its own process group, capped output, secrets redacted.
+
+:func:`run_process` is the one place drivers start subprocesses. The child runs in a new
+session (so in its own process group): when the engine's timeout cancels the step, the
+whole group is sent SIGTERM, then SIGKILL after a grace period, and the cancellation is
+re-raised. Output (stdout and stderr interleaved) is read incrementally and only its head
+and tail are kept, so a step printing megabytes costs a fixed amount of memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from releasegate.drivers.api import StepContext
+from releasegate.errors import DriverError, ReleasegateError
+
+OUTPUT_LIMIT = 64 * 1024
+"""Bytes of output kept per command (half from the start, half from the end)."""
+KILL_GRACE_S = 5.0
+"""Seconds between SIGTERM and SIGKILL when a command is cancelled."""
+_DRAIN_AFTER_EXIT_S = 0.5
+"""How long to keep reading once the command exits (a daemon it started may hold the pipe)."""
+_CHUNK = 64 * 1024
+
+
+class CappedBuffer:
+    """Keeps the first and last ``limit // 2`` bytes written to it and counts the rest."""
+
+    def __init__(self, limit: int = OUTPUT_LIMIT) -> None:
+        self._half = max(limit // 2, 1)
+        self._head = bytearray()
+        self._tail = bytearray()
+        self.dropped = 0
+
+    def write(self, data: bytes) -> None:
+        room = self._half - len(self._head)
+        if room > 0:
+            self._head += data[:room]
+            data = data[room:]
+        if not data:
+            return
+        self._tail += data
+        excess = len(self._tail) - self._half
+        if excess > 0:
+            del self._tail[:excess]
+            self.dropped += excess
+
+    def text(self) -> str:
+        head = self._head.decode("utf-8", errors="replace")
+        tail = self._tail.decode("utf-8", errors="replace")
+        if self.dropped:
+            return f"{head}\n[... {self.dropped} bytes of output dropped ...]\n{tail}"
+        return head + tail
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """How a command ended. ``output`` is already capped and redacted."""
+
+    argv: tuple[str, ...]
+    returncode: int | None
+    """``None`` when the command could not be started (see ``error``)."""
+    output: str
+    dropped: int
+    duration_s: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.returncode == 0
+
+    def describe(self) -> str:
+        """``exited 0``, ``exited with status 3``, ``killed by SIGKILL`` or the start error."""
+        if self.error is not None:
+            return self.error
+        rc = self.returncode
+        if rc is not None and rc < 0:
+            try:
+                name = signal.Signals(-rc).name
+            except ValueError:
+                name = f"signal {-rc}"
+            return f"killed by {name}"
+        return "exited 0" if rc == 0 else f"exited with status {rc}"
+
+    def last_line(self) -> str:
+        """The last non-empty line of output (usually the error message), or ``""``."""
+        for line in reversed(self.output.splitlines()):
+            if line.strip():
+                return line.strip()
+        return ""
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+async def _terminate_group(proc: asyncio.subprocess.Process, grace: float) -> None:
+    _signal_group(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(proc.wait(), grace)
+    # The leader may have exited on SIGTERM while children linger: kill what is left.
+    _signal_group(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(proc.wait(), grace)
+
+
+async def _pump(stream: asyncio.StreamReader, buffer: CappedBuffer) -> None:
+    while chunk := await stream.read(_CHUNK):
+        buffer.write(chunk)
+
+
+async def run_process(
+    argv: Sequence[str] | str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    shell: bool = False,
+    redact: Callable[[str], str] = lambda text: text,
+    limit: int = OUTPUT_LIMIT,
+    grace: float = KILL_GRACE_S,
+    stdout_file: Path | None = None,
+) -> ProcessResult:
+    """Run ``argv`` (or a shell string when ``shell``) in its own process group.
+
+    ``env`` is the complete environment of the child (``None``: inherit ours). With
+    ``stdout_file``, stdout is written there whole (for machine-readable output) and only
+    stderr is captured. A command that cannot be started gives a result with ``error``
+    set, never an exception; cancellation kills the process group and is re-raised.
+    """
+    shown: tuple[str, ...] = (argv,) if isinstance(argv, str) else tuple(argv)
+    started = time.monotonic()
+
+    def failed(message: str) -> ProcessResult:
+        return ProcessResult(shown, None, "", 0, time.monotonic() - started, redact(message))
+
+    if not shown or (not shell and not shown[0]):
+        return failed("empty command")
+    if not cwd.is_dir():
+        return failed(f"working directory {cwd} does not exist")
+    buffer = CappedBuffer(limit)
+    # Our own pipe rather than asyncio's: asyncio's wait() also waits for the pipes to
+    # close, which a daemon started by the command would hold open forever.
+    read_fd, write_fd = os.pipe()
+    out_handle = stdout_file.open("wb") if stdout_file is not None else None
+    transport: asyncio.BaseTransport | None = None
+    try:
+        common: dict[str, object] = {
+            "cwd": str(cwd),
+            "env": dict(env) if env is not None else None,
+            "stdin": asyncio.subprocess.DEVNULL,
+            "stdout": out_handle if out_handle is not None else write_fd,
+            "stderr": write_fd,
+            "start_new_session": True,
+        }
+        try:
+            if shell:
+                assert isinstance(argv, str)
+                proc = await asyncio.create_subprocess_shell(argv, **common)  # type: ignore[arg-type]
+            else:
+                proc = await asyncio.create_subprocess_exec(*shown, **common)  # type: ignore[arg-type]
+        except FileNotFoundError:
+            return failed(f"command not found: {shown[0]}")
+        except PermissionError:
+            return failed(f"command is not executable: {shown[0]}")
+        except OSError as exc:
+            return failed(f"could not start {shown[0]}: {exc.strerror or exc}")
+        finally:
+            os.close(write_fd)
+        stream = asyncio.StreamReader(limit=_CHUNK)
+        transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(stream), os.fdopen(read_fd, "rb", buffering=0)
+        )
+        read_fd = -1
+        reader = asyncio.create_task(_pump(stream, buffer))
+        try:
+            returncode = await proc.wait()
+            try:
+                await asyncio.wait_for(asyncio.shield(reader), _DRAIN_AFTER_EXIT_S)
+            except TimeoutError:
+                reader.cancel()
+        except asyncio.CancelledError:
+            reader.cancel()
+            await asyncio.shield(_terminate_group(proc, grace))
+            raise
+    finally:
+        if transport is not None:
+            transport.close()
+        elif read_fd >= 0:
+            os.close(read_fd)
+        if out_handle is not None:
+            out_handle.close()
+    return ProcessResult(
+        shown, returncode, redact(buffer.text()), buffer.dropped, time.monotonic() - started
+    )
+
+
+# --- commands as drivers configure them -------------------------------------------------
+
+Command = list[str] | str
+"""An argv list, or a string run by the shell (only with ``shell: true``)."""
+
+
+def command_problem(value: Command | None, *, shell: bool, field: str) -> str | None:
+    """Why ``value`` is not a usable command given ``shell``, or ``None`` when it is."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not shell:
+            return (
+                f"{field} is a string: write it as a list of arguments "
+                f"(e.g. [npm, test]) or set shell: true"
+            )
+        if not value.strip():
+            return f"{field} is empty"
+        return None
+    if shell:
+        return f"{field} is a list but shell: true needs a single command string"
+    if not value or not value[0]:
+        return f"{field} is empty"
+    return None
+
+
+def substitute(value: Command, values: Mapping[str, str]) -> Command:
+    """Replace ``{name}`` placeholders (e.g. ``{version}``) in a command."""
+
+    def one(text: str) -> str:
+        for key, replacement in values.items():
+            text = text.replace("{" + key + "}", replacement)
+        return text
+
+    return one(value) if isinstance(value, str) else [one(part) for part in value]
+
+
+def resolve_secret(ctx: StepContext, value: str, *, what: str) -> str:
+    """``ctx.secrets.resolve(value)``, with a failure turned into a :class:`DriverError`
+    that names ``what`` (never the value)."""
+    try:
+        return ctx.secrets.resolve(value)
+    except (ReleasegateError, LookupError, ValueError, OSError) as exc:
+        raise DriverError(f"{what}: {exc}") from exc
+
+
+def command_env(ctx: StepContext, extra: Mapping[str, str]) -> dict[str, str]:
+    """Our environment, plus ``ctx.env``, plus a step's ``env`` (secret references resolved)."""
+    env = {**os.environ, **ctx.env}
+    for name, value in extra.items():
+        env[name] = resolve_secret(ctx, value, what=f"env.{name}")
+    return env
+
+
+async def run_command(
+    ctx: StepContext,
+    command: Command,
+    *,
+    shell: bool = False,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    stdout_file: Path | None = None,
+) -> ProcessResult:
+    """Run a configured command: ``cwd`` relative to ``ctx.workdir``, output redacted.
+
+    Raises :class:`DriverError` only for a secret reference in ``env`` that cannot be
+    resolved; everything else is reported in the returned :class:`ProcessResult`.
+    """
+    return await run_process(
+        command,
+        shell=shell,
+        cwd=ctx.workdir / cwd if cwd else ctx.workdir,
+        env=command_env(ctx, env or {}),
+        redact=ctx.secrets.redact,
+        stdout_file=stdout_file,
+    )

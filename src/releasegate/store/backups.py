@@ -1,0 +1,99 @@
+"""Backups taken around deployments, and the verification samples measured after them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from releasegate.store.base import StoreBase, to_record
+from releasegate.store.records import BackupRecord, SampleRecord
+from releasegate.store.tables import BackupRow, DeploymentRow, VerificationSampleRow
+
+
+class Backups(StoreBase):
+    """Backups and verification samples."""
+
+    def record_backup(
+        self,
+        *,
+        deployment_id: int | None,
+        location: str,
+        checksum: str,
+        size: int,
+        duration_s: float,
+        kind: str,
+        source: str,
+    ) -> BackupRecord:
+        """Record a backup that was taken (where it is, its checksum and size)."""
+        with self._write() as session:
+            if deployment_id is not None:
+                self._get(session, DeploymentRow, deployment_id, "deployment")
+            row = BackupRow(
+                deployment_id=deployment_id,
+                location=location,
+                checksum=checksum,
+                size=size,
+                duration_s=duration_s,
+                kind=kind,
+                source=source,
+                created_at=self._now(),
+            )
+            session.add(row)
+            session.flush()
+            self._append(
+                session,
+                "backup.recorded",
+                {
+                    "backup_id": row.id,
+                    "location": location,
+                    "checksum": checksum,
+                    "size": size,
+                    "duration_s": duration_s,
+                    "kind": kind,
+                    "source": source,
+                },
+                deployment_id=deployment_id,
+            )
+            return to_record(BackupRecord, row)
+
+    def latest_backup(self, *, source: str | None = None) -> BackupRecord | None:
+        """The newest backup (of ``source``, if given)."""
+        query = select(BackupRow).order_by(BackupRow.created_at.desc(), BackupRow.id.desc())
+        if source is not None:
+            query = query.where(BackupRow.source == source)
+        with self._read() as session:
+            row = session.scalars(query.limit(1)).first()
+            return None if row is None else to_record(BackupRecord, row)
+
+    def list_backups(self, *, deployment_id: int | None = None) -> list[BackupRecord]:
+        """Backups, oldest first (of one deployment, if given)."""
+        query = select(BackupRow).order_by(BackupRow.id)
+        if deployment_id is not None:
+            query = query.where(BackupRow.deployment_id == deployment_id)
+        with self._read() as session:
+            return [to_record(BackupRecord, row) for row in session.scalars(query)]
+
+    def add_sample(
+        self, *, deployment_id: int, stage: str, at: datetime, values: dict[str, float]
+    ) -> None:
+        """Record metric values measured during a verification stage (no audit event)."""
+        with self._write() as session:
+            self._get(session, DeploymentRow, deployment_id, "deployment")
+            session.add(
+                VerificationSampleRow(
+                    deployment_id=deployment_id, stage=stage, at=at, values=dict(values)
+                )
+            )
+
+    def list_samples(self, deployment_id: int, *, stage: str | None = None) -> list[SampleRecord]:
+        """The samples of a deployment in time order (of one stage, if given)."""
+        query = (
+            select(VerificationSampleRow)
+            .where(VerificationSampleRow.deployment_id == deployment_id)
+            .order_by(VerificationSampleRow.at, VerificationSampleRow.id)
+        )
+        if stage is not None:
+            query = query.where(VerificationSampleRow.stage == stage)
+        with self._read() as session:
+            return [to_record(SampleRecord, row) for row in session.scalars(query)]

@@ -1,0 +1,115 @@
+"""Recorded freezes and campaigns (the calendars in the config are policy's business)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from releasegate.errors import StoreError
+from releasegate.store.base import StoreBase, to_record
+from releasegate.store.records import CampaignRecord, FreezeRecord
+from releasegate.store.tables import CampaignRow, FreezeRow
+
+
+class Calendars(StoreBase):
+    """Freezes and campaigns."""
+
+    def add_freeze(
+        self,
+        *,
+        environment: str | None,
+        start: datetime,
+        end: datetime,
+        reason: str,
+        hard: bool,
+        user: str,
+    ) -> FreezeRecord:
+        """Freeze deployments to ``environment`` (all, if None) from ``start`` to ``end``."""
+        if end <= start:
+            raise ValueError(
+                f"a freeze must end after it starts ({start.isoformat()} .. {end.isoformat()})"
+            )
+        with self._write() as session:
+            row = FreezeRow(
+                environment=environment,
+                start=start,
+                end=end,
+                reason=reason,
+                hard=hard,
+                created_by=user,
+                created_at=self._now(),
+            )
+            session.add(row)
+            session.flush()
+            self._append(
+                session,
+                "freeze.added",
+                {
+                    "freeze_id": row.id,
+                    "environment": environment,
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "reason": reason,
+                    "hard": hard,
+                    "user": user,
+                },
+            )
+            return to_record(FreezeRecord, row)
+
+    def remove_freeze(self, id: int, *, user: str) -> None:
+        """Lift a freeze (it stays on record as removed by ``user``)."""
+        with self._write() as session:
+            row = self._get(session, FreezeRow, id, "freeze")
+            if row.removed_at is not None:
+                raise StoreError(f"freeze {id} was already removed by {row.removed_by}")
+            row.removed_at, row.removed_by = self._now(), user
+            session.flush()
+            self._append(session, "freeze.removed", {"freeze_id": id, "user": user})
+
+    def list_freezes(self) -> list[FreezeRecord]:
+        """The freezes in force or to come (removed ones left out), by start."""
+        query = (
+            select(FreezeRow)
+            .where(FreezeRow.removed_at.is_(None))
+            .order_by(FreezeRow.start, FreezeRow.id)
+        )
+        with self._read() as session:
+            return [to_record(FreezeRecord, row) for row in session.scalars(query)]
+
+    def add_campaign(
+        self, *, name: str, at: datetime, buffer_s: float, environment: str | None, user: str
+    ) -> CampaignRecord:
+        """Record a campaign; deployments keep ``buffer_s`` seconds away from ``at``."""
+        if buffer_s < 0:
+            raise ValueError(f"campaign buffer must not be negative (got {buffer_s})")
+        with self._write() as session:
+            row = CampaignRow(
+                name=name,
+                at=at,
+                buffer_s=buffer_s,
+                environment=environment,
+                created_by=user,
+                created_at=self._now(),
+            )
+            session.add(row)
+            session.flush()
+            self._append(
+                session,
+                "campaign.added",
+                {
+                    "campaign_id": row.id,
+                    "name": name,
+                    "at": at.isoformat(),
+                    "buffer_s": buffer_s,
+                    "environment": environment,
+                    "user": user,
+                },
+            )
+            return to_record(CampaignRecord, row)
+
+    def list_campaigns(self) -> list[CampaignRecord]:
+        """Every recorded campaign, by time."""
+        query = select(CampaignRow).order_by(CampaignRow.at, CampaignRow.id)
+        with self._read() as session:
+            return [to_record(CampaignRecord, row) for row in session.scalars(query)]

@@ -1,0 +1,177 @@
+"""End to end through the real CLI, real drivers, real processes and a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+RG = [sys.executable, "-m", "releasegate"]
+
+
+def rg(cwd: Path, *args: str, user: str = "alice", timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELEASEGATE_USER": user}
+    return subprocess.run([*RG, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def write_config(cwd: Path, body: str) -> None:
+    (cwd / "releasegate.yaml").write_text("project: t\nenvironments:\n" + body)
+
+
+TARGET = """\
+    target:
+      uses: command
+      with:
+        deploy: [sh, -c, "echo {version} > live.txt"]
+        rollback: [sh, -c, "echo {version} > live.txt"]
+        current: [cat, live.txt]
+"""
+
+
+def test_deploy_json_lines_and_exit_codes(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        "  staging:\n"
+        + TARGET
+        + "    gates:\n      - {id: unit, uses: command, with: {run: [python3, -c, 'print(42)']}}\n"
+        "    deploy:\n      - {id: release, uses: target}\n"
+        "      - {id: health, uses: command, with: {run: [sh, -c, 'test $RELEASEGATE_VERSION != 2.0']}, on_failure: rollback}\n",
+    )
+    done = rg(tmp_path, "--json", "deploy", "staging", "1.0")
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert events[0]["event"] == "deployment.started"
+    assert events[-1] == {**events[-1], "event": "deployment.finished", "status": "succeeded"}
+    assert (tmp_path / "live.txt").read_text().strip() == "1.0"
+
+    bad = rg(tmp_path, "deploy", "staging", "2.0")
+    assert bad.returncode == 5, bad.stdout + bad.stderr  # failed and rolled back cleanly
+    assert (tmp_path / "live.txt").read_text().strip() == "1.0"
+    assert "deployment 2: rolled_back — deploy step health failed" in bad.stderr
+
+    assert rg(tmp_path, "audit", "verify").returncode == 0
+    show = rg(tmp_path, "show", "2", "--format", "md")
+    assert "| deploy:undo | release | 1 | succeeded |" in show.stdout
+
+
+def test_unknown_environment_is_a_usage_error(tmp_path: Path) -> None:
+    write_config(tmp_path, "  staging: {}\n")
+    done = rg(tmp_path, "deploy", "prod", "1.0")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: no environment named 'prod' (known: staging)"
+
+
+def _wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+def test_two_deploys_race_for_one_environment(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        "  staging:\n    gates:\n      - {id: slow, uses: command, with: {run: [sh, -c, 'touch started; sleep 3']}}\n",
+    )
+    first = subprocess.Popen(
+        [*RG, "deploy", "staging", "1.0"], cwd=tmp_path, env={**os.environ, "RELEASEGATE_USER": "ci-bot"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_for(lambda: (tmp_path / "started").exists())
+        second = rg(tmp_path, "deploy", "staging", "1.1", user="bob")
+        assert second.returncode == 4
+        assert second.stderr.startswith("locked: staging is locked by deployment 1 (1.0, started by ci-bot")
+        first.communicate(timeout=30)
+        assert first.returncode == 0
+    finally:
+        first.kill()
+        first.communicate()
+
+
+SLOW_IF_FLAGGED = "if [ -f slow ]; then touch started; sleep 30; fi"
+
+
+def _kill_when_started(tmp_path: Path, *args: str) -> None:
+    (tmp_path / "slow").touch()
+    proc = subprocess.Popen(
+        [*RG, *args], cwd=tmp_path, env={**os.environ, "RELEASEGATE_USER": "alice"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    _wait_for(lambda: (tmp_path / "started").exists())
+    os.killpg(proc.pid, signal.SIGKILL)  # the CLI and the step's shell die at once
+    proc.wait()
+    (tmp_path / "slow").unlink()
+    history = json.loads(rg(tmp_path, "--json", "history").stdout)
+    assert history[0]["status"] == "running"  # what a killed process leaves behind
+
+
+def test_kill_9_mid_step_then_resume_finishes_and_the_chain_verifies(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        "  staging:\n"
+        + TARGET
+        + "    deploy:\n      - {id: release, uses: target}\n"
+        "    post:\n      - {id: announce, uses: command, with: {run: [sh, -c, 'echo run >> announce.log; "
+        + SLOW_IF_FLAGGED
+        + "']}}\n",
+    )
+    assert rg(tmp_path, "deploy", "staging", "1.0").returncode == 0
+    _kill_when_started(tmp_path, "deploy", "staging", "2.0")
+
+    resumed = rg(tmp_path, "resume")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    history = json.loads(rg(tmp_path, "--json", "history").stdout)
+    assert (history[0]["version"], history[0]["status"]) == ("2.0", "succeeded")
+    assert (tmp_path / "live.txt").read_text().strip() == "2.0"
+    # once for 1.0, once when killed, once more on resume (command steps are safe to re-run)
+    assert (tmp_path / "announce.log").read_text().split() == ["run", "run", "run"]
+    audit = rg(tmp_path, "audit", "verify")
+    assert audit.returncode == 0, audit.stdout
+
+
+def test_kill_9_midway_through_deploy_then_resume_rolls_back(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        "  staging:\n"
+        + TARGET
+        + "    deploy:\n      - {id: release, uses: target}\n"
+        "      - {id: warmup, uses: command, with: {run: [sh, -c, '" + SLOW_IF_FLAGGED + "']}}\n",
+    )
+    assert rg(tmp_path, "deploy", "staging", "1.0").returncode == 0
+    _kill_when_started(tmp_path, "deploy", "staging", "2.0")
+    assert (tmp_path / "live.txt").read_text().strip() == "2.0"  # the swap had happened
+
+    resumed = rg(tmp_path, "resume")
+    assert resumed.returncode == 5, resumed.stdout + resumed.stderr
+    assert (tmp_path / "live.txt").read_text().strip() == "1.0"
+    history = json.loads(rg(tmp_path, "--json", "history").stdout)
+    assert history[0]["status"] == "rolled_back"
+    assert rg(tmp_path, "audit", "verify").returncode == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT])
+def test_ctrl_c_cancels_cleanly_and_exits_130(tmp_path: Path, sig: int) -> None:
+    write_config(
+        tmp_path,
+        "  staging:\n    gates:\n      - {id: hang, uses: command, with: {run: [sh, -c, 'touch started; sleep 30']}}\n",
+    )
+    proc = subprocess.Popen(
+        [*RG, "deploy", "staging", "1.0"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    _wait_for(lambda: (tmp_path / "started").exists())
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, out + err
+    history = json.loads(rg(tmp_path, "--json", "history").stdout)
+    assert history[0]["status"] == "cancelled"
+    steps = json.loads(rg(tmp_path, "show", "1", "--format", "json").stdout)["steps"]
+    assert [(s["step"], s["status"]) for s in steps] == [("hang", "cancelled")]
