@@ -1,0 +1,1 @@
+"""CA Marketplace: the example service releasegate deploys (see examples/camarketplace/README.md)."""

@@ -1,0 +1,1 @@
+"""The critical user flows: login, service requests, payments, files, email."""

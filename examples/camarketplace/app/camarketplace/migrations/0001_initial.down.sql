@@ -1,0 +1,5 @@
+DROP TABLE notifications;
+DROP TABLE files;
+DROP TABLE payments;
+DROP TABLE service_requests;
+DROP TABLE users;
