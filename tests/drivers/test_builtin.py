@@ -22,9 +22,9 @@ def test_entry_point_registers_every_builtin_step() -> None:
 
 def test_every_builtin_is_a_driver_with_described_options() -> None:
     registry = load_registry()
-    for kind, module, cls_name in BUILTINS:
+    for kind, name, module, cls_name in BUILTINS:
         cls = getattr(importlib.import_module(module), cls_name)
-        assert registry.get(kind, cls.name) is cls
+        assert registry.get(kind, name) is cls
         driver = registry.step(cls.name) if kind == "step" else registry.target(cls.name)
         assert isinstance(driver, StepDriver | TargetDriver)
         assert issubclass(driver.Options, Options)

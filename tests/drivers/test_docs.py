@@ -19,7 +19,7 @@ def _section(text: str, heading: str) -> str:
 
 def test_every_driver_option_is_documented() -> None:
     text = DOCS.read_text()
-    for kind, module, cls_name in BUILTINS:
+    for kind, _name, module, cls_name in BUILTINS:
         cls = getattr(importlib.import_module(module), cls_name)
         section = _section(text, cls.name if kind == "step" else f"{cls.name} target")
         for name, field in cls.Options.model_fields.items():

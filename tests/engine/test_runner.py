@@ -336,3 +336,19 @@ def test_a_first_deploy_that_fails_cannot_swap_back_and_says_so(
     assert outcome.status == "rollback_failed"
     runs = {(r.step_id, r.phase): r for r in engine.store.list_step_runs(outcome.deployment_id)}
     assert runs[("release", "deploy:undo")].summary == "no previous version to go back to"
+
+
+def test_builtin_registry_is_lazy_and_names_match() -> None:
+    import subprocess
+    import sys
+
+    from releasegate.drivers.api import load_registry
+    from releasegate.drivers.builtin import BUILTINS
+
+    probe = "from releasegate.drivers.api import load_registry; import sys; load_registry(); " \
+        "print(any(m.startswith('releasegate.drivers.checks.') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # building the registry imports no driver
+    registry = load_registry()
+    for kind, name, _module, _cls in BUILTINS:
+        assert registry.get(kind, name).name == name

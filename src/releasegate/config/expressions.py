@@ -162,8 +162,7 @@ def _name(name: str, release: Release) -> object:
     if name in _CONSTANTS:
         return _CONSTANTS[name]
     if name == "emergency":
-        # Release has no field of its own for it yet: `deploy --emergency` sets the flag.
-        return bool(getattr(release, "emergency", release.flags.get("emergency", False)))
+        return release.emergency or bool(release.flags.get("emergency", False))
     return getattr(release, name)
 
 

@@ -17,6 +17,7 @@ The engine imports only this module, never a concrete driver.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class Release:
     commit: str | None = None
     changed_paths: tuple[str, ...] = ()
     flags: Mapping[str, bool] = field(default_factory=dict)
+    emergency: bool = False
 
 
 Progress = Callable[[str], None]
@@ -228,19 +230,30 @@ class Registry:
     """Drivers by kind and name. Build one with :func:`load_registry`; tests make their own."""
 
     def __init__(self) -> None:
-        self._drivers: dict[DriverKind, dict[str, DriverClass]] = {k: {} for k in DRIVER_KINDS}
+        self._drivers: dict[DriverKind, dict[str, DriverClass | str]] = {k: {} for k in DRIVER_KINDS}
 
     def register(self, kind: DriverKind, cls: DriverClass) -> None:
         self._drivers[kind][cls.name] = cls
+
+    def register_lazy(self, kind: DriverKind, name: str, target: str) -> None:
+        """Register ``module:Class`` under ``name``; it is imported on first use."""
+        self._drivers[kind][name] = target
 
     def names(self, kind: DriverKind) -> list[str]:
         return sorted(self._drivers[kind])
 
     def get(self, kind: DriverKind, name: str) -> DriverClass:
         try:
-            return self._drivers[kind][name]
+            found = self._drivers[kind][name]
         except KeyError:
             raise UnknownDriver(kind, name, self._drivers[kind]) from None
+        if isinstance(found, str):
+            module, _, attr = found.partition(":")
+            cls: DriverClass = getattr(importlib.import_module(module), attr)
+            if cls.name != name:
+                raise LookupError(f"{found} is registered as {name!r} but calls itself {cls.name!r}")
+            self._drivers[kind][name] = found = cls
+        return found
 
     def options_model(self, kind: DriverKind, name: str) -> type[Options]:
         return self.get(kind, name).Options

@@ -78,20 +78,27 @@ class Engine:
         self._rng = random.Random(seed)
 
     # -- planning ---------------------------------------------------------------------
-    def release(self, env: str, version: str, kind: str = "normal") -> Release:
+    def release(
+        self, env: str, version: str, kind: str = "normal", *, emergency: bool = False
+    ) -> Release:
         environment_of(self.config, env)
         return Release(
             environment=env,
             version=version,
             kind=kind,
             previous_version=self.store.live_version(env),
+            emergency=emergency,
         )
 
     def plan(self, env: str, version: str, kind: str = "normal", *, emergency: bool = False) -> Plan:
         if kind not in ("normal", "major", "hotfix", "rollback"):
             raise UsageError(f"--kind {kind!r}: use normal, major, hotfix or rollback")
         return compile_plan(
-            self.config, env, self.release(env, version, kind), self.registry, emergency=emergency
+            self.config,
+            env,
+            self.release(env, version, kind, emergency=emergency),
+            self.registry,
+            emergency=emergency,
         )
 
     def runtime(self, plan: Plan, deployment_id: int) -> Runtime:
