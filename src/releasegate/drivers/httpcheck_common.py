@@ -3,6 +3,8 @@ expectations on a response, dotted JSON paths and readable transport errors."""
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -174,3 +176,15 @@ async def request(
         tuple(problems),
         response,
     )
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle costs ~20 ms, and
+    building it for every HTTP step made a 20-check plan spend 0.4 s on nothing else."""
+    return ssl.create_default_context()
+
+
+def http_client(*, timeout: float) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` for driver use, sharing the process's TLS context."""
+    return httpx.AsyncClient(timeout=timeout, verify=tls_context())

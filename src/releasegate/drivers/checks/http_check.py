@@ -7,12 +7,11 @@ import time
 from datetime import timedelta
 from typing import ClassVar
 
-import httpx
 from pydantic import Field, JsonValue
 
 from releasegate.config.types import Duration, StrList
 from releasegate.drivers.api import Progress, StepContext, StepResult
-from releasegate.drivers.httpcheck_common import Expect, Outcome, join_url, request
+from releasegate.drivers.httpcheck_common import Expect, Outcome, http_client, join_url, request
 from releasegate.drivers.process import resolve_secret
 from releasegate.errors import DriverError
 
@@ -99,7 +98,7 @@ async def check_until_healthy(
     """Rounds of requests to every url until all pass or the deadline passes."""
     give_up = time.monotonic() + deadline.total_seconds()
     attempts = 0
-    async with httpx.AsyncClient(timeout=request_timeout.total_seconds()) as client:
+    async with http_client(timeout=request_timeout.total_seconds()) as client:
         while True:
             attempts += 1
             outcomes = list(

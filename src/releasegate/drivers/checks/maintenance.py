@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import ClassVar, Literal
 
-import httpx
 from pydantic import Field, JsonValue, model_validator
 
 from releasegate.config.types import Duration
 from releasegate.drivers.api import Options, StepContext, StepResult
-from releasegate.drivers.httpcheck_common import Expect, join_url, request
+from releasegate.drivers.httpcheck_common import Expect, http_client, join_url, request
 from releasegate.drivers.process import Command, command_problem, resolve_secret, run_command
 from releasegate.errors import DriverError
 
@@ -72,7 +71,7 @@ async def _switch(options: MaintenanceOptions, ctx: StepContext, *, on: bool) ->
     except DriverError as exc:
         return StepResult(ok=False, summary=str(exc))
     expect = Expect.model_validate({"status": options.expect_status})
-    async with httpx.AsyncClient(timeout=options.request_timeout.total_seconds()) as client:
+    async with http_client(timeout=options.request_timeout.total_seconds()) as client:
         outcome = await request(
             client, options.method.upper(), url, expect, headers=headers, json={"enabled": on}
         )

@@ -12,7 +12,14 @@ from pydantic import Field, JsonValue
 from releasegate.config.types import Duration
 from releasegate.drivers.api import Options, StepContext, StepResult
 from releasegate.drivers.checks.smoke_flows import Flow, SmokeRequest, interpolate, load_flows
-from releasegate.drivers.httpcheck_common import Expect, Outcome, join_url, json_path, request
+from releasegate.drivers.httpcheck_common import (
+    Expect,
+    Outcome,
+    http_client,
+    join_url,
+    json_path,
+    request,
+)
 from releasegate.drivers.process import resolve_secret
 from releasegate.errors import DriverError
 
@@ -123,7 +130,7 @@ class Smoke:
             return StepResult(ok=False, summary=str(exc))
         base = options.url or ctx.url
         results: list[dict[str, JsonValue]] = []
-        async with httpx.AsyncClient(timeout=options.request_timeout.total_seconds()) as client:
+        async with http_client(timeout=options.request_timeout.total_seconds()) as client:
             for flow in flows:
                 results.append(await _run_flow(client, flow, base, variables, ctx))
         failed = [r for r in results if not r["ok"]]
