@@ -1,9 +1,230 @@
-"""Implementation of demo."""
+"""``releasegate demo``: the checklist's story, end to end, on the example service.
+
+Everything is real: a fresh workspace, the real store, the ``local`` target running the
+example's versions as processes, real HTTP traffic, the real policy. Where the example's
+production window or a freeze refuses the deployment at the hour the demo runs, the demo
+shows that refusal with its explanation and then goes on under a *recorded* demo override
+— it never fakes the clock.
+"""
 
 from __future__ import annotations
 
-from releasegate.cli.later import not_yet
+import contextlib
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.panel import Panel
+
+from releasegate.cli.context import Globals
+from releasegate.cli.demo_workspace import DEMO_SOAK_S, Workspace, prepare
+from releasegate.cli.errors import handle
+from releasegate.cli.exit_codes import Exit
+from releasegate.errors import ReleasegateError
+
+if TYPE_CHECKING:
+    from releasegate.cli.demo_mocks import MockServices
+
+OVERRIDE = "releasegate demo: runs at any hour; the refusal above is what a real run would get"
+
+
+class DemoFailed(ReleasegateError):
+    """A step of the story did not end as the story says it must."""
+
+
+class Story:
+    def __init__(self, console: Console, ws: Workspace, mocks: MockServices) -> None:
+        self.console = console
+        self.ws = ws
+        self.mocks = mocks
+        self._told = 0
+        self.started = time.monotonic()
+        self.ids: dict[str, int] = {}
+
+    # -- telling ---------------------------------------------------------------------
+    def act(self, title: str, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        self.console.rule(f"[bold]{title}[/bold]  [dim]{elapsed:5.1f}s[/dim]")
+        self.console.print(text, highlight=False)
+
+    def say(self, text: str) -> None:
+        self.console.print(f"[cyan]›[/cyan] {text}", highlight=False)
+
+    def rg(self, user: str, *args: str, expect: tuple[int, ...] = (0,)) -> int:
+        self.console.print(f"[bold green]$ releasegate --as {user} {' '.join(args)}[/bold green]")
+        from releasegate.cli.main import app
+
+        argv = ["-c", str(self.ws.config), "--as", user, *args]
+        code = handle(lambda: app(args=argv, prog_name="releasegate", standalone_mode=False))
+        return self._check(code, expect, args)
+
+    def _check(self, code: int, expect: tuple[int, ...], args: tuple[str, ...]) -> int:
+        if code not in expect:
+            raise DemoFailed(f"'releasegate {' '.join(args)}' exited {code}, the story expects {expect}")
+        return code
+
+    def deploy(self, user: str, env: str, version: str, *extra: str, override: str | None = None,
+               bootstrap: bool = False, expect: tuple[int, ...] = (0,)) -> int:
+        """A deployment; with ``override`` the demo goes on where policy refuses on time."""
+        from releasegate.cli import deploy_impl
+
+        args = ("deploy", env, version, *extra)
+        self.console.print(f"[bold green]$ releasegate --as {user} {' '.join(args)}[/bold green]"
+                           + ("  [yellow](demo override recorded)[/yellow]" if override else ""))
+        g = Globals.from_options(config=str(self.ws.config), db=None, as_user=user, json=False)
+        emergency = "--emergency" in extra
+        reason = extra[extra.index("--reason") + 1] if "--reason" in extra else None
+
+        def call() -> int:
+            return deploy_impl.deploy(
+                g, env, version, kind="normal", emergency=emergency, reason=reason,
+                override_freeze=False, yes=True, demo_override=override, bootstrap=bootstrap,
+            )
+
+        code = self._check(handle(call), expect, args)
+        store = g.open_store()
+        self.ids[f"{env} {version}"] = store.list_deployments(environment=env, limit=1)[0].id
+        store.close()
+        return code
+
+    # -- the story ---------------------------------------------------------------------
+    def tell(self) -> None:
+        ws = self.ws
+        self.console.print(Panel.fit(
+            "[bold]releasegate demo[/bold] — the CA Marketplace deployment checklist, executed.\n"
+            f"Workspace: {ws.root}\n" + "\n".join(f"• {c}" for c in ws.changes),
+            border_style="cyan",
+        ))
+        self.act("1. Today", "CA Marketplace runs 1.1.5 on staging and production. releasegate "
+                 "takes over from here (these two bootstrap deployments are recorded as such).")
+        self.deploy("dave", "staging", "1.1.5", override="bootstrap: 1.1.5 was live before releasegate", bootstrap=True)
+        self.deploy("dave", "production", "1.1.5", override="bootstrap: 1.1.5 was live before releasegate", bootstrap=True)
+        self._told = len(self.mocks.messages())  # the story's announcements start with 1.2.0
+
+        self.act("2. Staging: 1.2.0", "Version 1.2.0 adds payment reconciliation with an expand-only "
+                 "migration. Every gate runs: the app's tests, lint, changelog, secret scan, "
+                 "dependency audit; then backup, migration, zero-downtime release, health, "
+                 "version and smoke checks.")
+        self.deploy("erin", "staging", "1.2.0")
+
+        self.act("3. Why not production yet?", "Production needs QA, product owner and tech "
+                 "lead to sign, 1.2.0 to have soaked on staging, and its window to be open.")
+        self.rg("dave", "policy", "explain", "production", "--version", "1.2.0", expect=(0, 3))
+        self.act("4. Sign-offs", "Three different people sign, each in a role the config gives "
+                 "them (--as cannot make anyone a tech lead).")
+        self.rg("alice", "approve", "production", "1.2.0", "--role", "qa", "--note", "regression suite green")
+        self.rg("bob", "approve", "production", "1.2.0", "--role", "product-owner")
+        self.rg("carol", "approve", "production", "1.2.0", "--role", "tech-lead")
+        self._soak()
+
+        self.act("5. Production: 1.2.0", "The real policy decides first. Then: backup and its "
+                 "integrity check, migration, release with the socket held open, health, "
+                 "version and smoke checks — while a client sends steady traffic.")
+        allowed = self.rg("dave", "policy", "explain", "production", "--version", "1.2.0", expect=(0, 3)) == 0
+        override = None
+        if not allowed:
+            self.rg("dave", "deploy", "production", "1.2.0", "--yes", expect=(Exit.BLOCKED,))
+            self.say("Refused now, with the reason and the next allowed time. The demo goes on "
+                     "under a recorded demo override (the audit log keeps it as policy.demo_override).")
+            override = OVERRIDE
+        self._with_traffic(lambda: self.deploy("dave", "production", "1.2.0", override=override))
+        self._announcements()
+        self.rg("dave", "confirm", str(self.ids["production 1.2.0"]), "prod.team-assembled",
+                "--note", "devops, backend, QA and on-call on the call", expect=(0, 2))
+
+        self.act("6. Hotfix 1.2.1, the emergency path", "A payment bug needs a fix now. The "
+                 "on-call engineer takes the emergency path: fast-track gates only, staging "
+                 "first. 1.2.1 is bad on purpose: UPI payments fail every time.")
+        self.deploy("dave", "staging", "1.2.1", "--emergency", "--reason", "critical payment bug",
+                    expect=(Exit.ROLLED_BACK,))
+        self.say("The smoke test that pays with every method caught it; releasegate rolled staging "
+                 "back to 1.2.0 by itself. Production never saw 1.2.1.")
+        self.rg("dave", "plan", "production", "--kind", "rollback")
+
+        self.act("7. The record", "Every step, check and signature is recorded, hash-chained.")
+        self.rg("dave", "history")
+        self.rg("dave", "show", str(self.ids["production 1.2.0"]), "--format", "md")
+        self.rg("dave", "audit", "verify")
+        took = time.monotonic() - self.started
+        self.console.print(Panel.fit(
+            f"Done in {took:.0f}s. Explore what was recorded:\n"
+            f"  releasegate -c {ws.config} history\n"
+            f"  releasegate -c {ws.config} show {self.ids['staging 1.2.1']}   # the caught hotfix\n"
+            f"  releasegate -c {ws.config} policy explain production\n"
+            f"  releasegate -c {ws.config} checklist coverage",
+            border_style="green",
+        ))
+
+    def _announcements(self) -> None:
+        """What people were told (Slack and the status page, as the local server saw it)."""
+        for m in self.mocks.messages()[self._told:]:
+            first = m.text.splitlines()[0] if m.text else ""
+            to = " (to subscribers)" if m.subscribers_notified else ""
+            self.say(f"{m.service} {m.where}{to}: {first}")
+        self._told = len(self.mocks.messages())
+
+    def _soak(self) -> None:
+        self.act("Soak", f"1.2.0 must run on staging for the soak time before production "
+                 f"(shortened to {DEMO_SOAK_S}s in the demo config; the example says 2h).")
+        with self.console.status("soaking on staging…") as status:
+            for left in range(DEMO_SOAK_S + 1, 0, -1):
+                status.update(f"soaking 1.2.0 on staging… {left}s left")
+                time.sleep(1)
+
+    def _with_traffic(self, action: Callable[[], int]) -> None:
+        from releasegate.cli.demo_traffic import Traffic
+
+        with Traffic(self.ws.url("production")) as traffic:
+            action()
+            time.sleep(1)
+        self.say(traffic.summary())
+        if traffic.failed:
+            raise DemoFailed(f"{traffic.failed} requests failed during a zero-downtime release")
 
 
 def demo(*, keep: bool) -> int:
-    not_yet("demo", "the demo issue (#4)")
+    from releasegate.cli import demo_mocks
+
+    console = Console()
+    ws = prepare()
+    mocks, base = demo_mocks.start()
+    os.environ.update(mocks.env())
+    ws.changes.append(f"Slack and the status page are a local server speaking their APIs ({base})")
+    story = Story(console, ws, mocks)
+    try:
+        story.tell()
+    except DemoFailed as exc:
+        console.print(f"[red]demo failed: {exc}[/red]")
+        return Exit.FAILED
+    finally:
+        mocks.stop()
+        if keep:
+            console.print(f"--keep: the services are still up: staging {ws.url('staging')}, "
+                          f"production {ws.url('production')}")
+        else:
+            stop_targets(ws)
+    return Exit.OK
+
+
+def stop_targets(ws: Workspace) -> None:
+    """Stop what the demo started (each environment's supervisor and its versions)."""
+    import asyncio
+
+    from releasegate.cli.deploy_impl import build_engine
+    from releasegate.errors import ReleasegateError as Failure
+
+    g = Globals.from_options(config=str(ws.config), db=None, as_user="demo", json=False)
+    engine = build_engine(g)
+    for env in engine.config.environments:
+        call = engine.target_call(env, "stop")
+        if call is None:
+            continue
+        with contextlib.suppress(Failure):  # not running: nothing to stop
+            asyncio.run(_awaited(call))
+    engine.store.close()
+
+
+async def _awaited(call: Awaitable[object]) -> object:
+    return await call

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 
 from rich.console import Console
 
@@ -89,44 +90,49 @@ def deploy(
     reason: str | None,
     override_freeze: bool,
     yes: bool,
+    demo_override: str | None = None,
+    bootstrap: bool = False,
 ) -> int:
+    """``releasegate deploy``. ``demo_override``/``bootstrap`` are for ``releasegate demo``
+    only (not on the command line): see :func:`~releasegate.cli.policy_gate.enforce_policy`."""
     from releasegate.cli.policy_gate import enforce_policy, open_obligations
 
     if emergency and not reason:
         raise UsageError("--emergency needs --reason TEXT (it is recorded)")
     if emergency and kind == "normal":
         kind = "hotfix"
-    with _view(g, f"deploy {env} {version} ({kind})") as view:
-        engine = build_engine(g, view)
-        the_plan = engine.plan(env, version, kind, emergency=emergency)
-        decision = enforce_policy(
-            g, engine, the_plan, emergency=emergency, override_freeze=override_freeze
-        )
+    view = _view(g, f"deploy {env} {version} ({kind})")
+    engine = build_engine(g, view)
+    the_plan = engine.plan(env, version, kind, emergency=emergency)
+    decision = enforce_policy(
+        g,
+        engine,
+        the_plan,
+        emergency=emergency,
+        override_freeze=override_freeze,
+        demo_override=demo_override,
+        bootstrap=bootstrap,
+    )
+    if not yes and not g.json and sys.stdin.isatty() and sys.stdout.isatty():
+        from rich.prompt import Confirm
+
+        live = the_plan.release.previous_version or "nothing"
+        if not Confirm.ask(f"Deploy {version} to {env} (live now: {live})?", default=False):
+            Console(stderr=True).print("not deployed")
+            return Exit.INTERRUPTED
+    with view:
         outcome = asyncio.run(
             engine.deploy(the_plan, reason=reason, emergency=emergency, policy=decision)
         )
         if outcome.status == "succeeded" and (emergency or kind == "hotfix"):
             open_obligations(engine, outcome.deployment_id)
-    _summary(g, outcome)
     return _exit(outcome)
-
-
-def _summary(g: Globals, outcome: Outcome) -> None:
-    if g.json:
-        return
-    Console(stderr=True).print(
-        f"deployment {outcome.deployment_id}: {outcome.status}"
-        + (f" — {outcome.detail}" if outcome.detail else ""),
-        highlight=False,
-        markup=False,
-    )
 
 
 def rollback(g: Globals, env: str, *, to: str | None, reason: str | None) -> int:
     with _view(g, f"rollback {env}") as view:
         engine = build_engine(g, view)
         outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
-    _summary(g, outcome)
     return _exit(outcome)
 
 
@@ -134,7 +140,6 @@ def resume(g: Globals, id: int | None) -> int:
     with _view(g, "resume") as view:
         engine = build_engine(g, view)
         outcome = asyncio.run(engine.resume(id))
-    _summary(g, outcome)
     return _exit(outcome)
 
 

@@ -67,6 +67,7 @@ class LiveTree:
         self.phases: dict[str, _Phase] = {}
         self.notes: list[str] = []
         self._live: Live | None = None
+        self.finished: str | None = None
 
     def __enter__(self) -> LiveTree:
         if self.console.is_terminal:
@@ -81,6 +82,8 @@ class LiveTree:
     ) -> None:
         if self._live is not None:
             self._live.__exit__(et, ev, tb)
+            if self.finished:
+                self.console.print(self.finished, highlight=False, markup=False)
 
     def _row(self, phase: str, step: str) -> _Row:
         ph = self.phases.setdefault(phase, _Phase(phase))
@@ -125,7 +128,9 @@ class LiveTree:
             self.notes.append(text)
             self._line(text)
         elif type == "deployment.finished":
-            self._line(f"deployment {data.get('id')}: {data.get('status')} {data.get('detail') or ''}")
+            detail = f" — {data.get('detail')}" if data.get("detail") else ""
+            self.finished = f"deployment {data.get('id')}: {data.get('status')}{detail}"
+            self._line(self.finished)
         elif type == "phase.started":
             self._line(f"phase {data.get('phase')}")
 

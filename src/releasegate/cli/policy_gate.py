@@ -21,12 +21,15 @@ def enforce_policy(
     emergency: bool,
     override_freeze: bool,
     demo_override: str | None = None,
+    bootstrap: bool = False,
 ) -> dict[str, JsonValue]:
     """The policy decision for ``plan`` now, as JSON to record with the deployment.
 
     Raises PolicyDenied (exit 3, with the explanation) when policy refuses — and records
     the refusal as a ``deployment.blocked`` event. ``demo_override`` (used only by
-    ``releasegate demo``) lets a refused deployment go on, recording why.
+    ``releasegate demo``) lets a deployment refused by *time* rules (window, freezes,
+    soak) go on, recording why; with ``bootstrap`` it covers every rule (the demo's first
+    deployments stand for versions that were live before releasegate).
     """
     from releasegate.cli.policy_facts import policy_facts_from_store
     from releasegate.policy.api import check_deploy
@@ -49,7 +52,8 @@ def enforce_policy(
     record: dict[str, JsonValue] = json.loads(json.dumps(decision.to_json(), default=str))
     record["user"] = g.user
     if not decision.allowed:
-        if demo_override is None:
+        only_time = all(r.time_based for r in decision.denied)
+        if demo_override is None or not (only_time or bootstrap):
             engine.store.append_event("deployment.blocked", record)
             raise PolicyDenied(decision.summary(), explanation=decision.explain())
         record["demo_override"] = demo_override

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from releasegate.cli.context import Globals
 from releasegate.cli.exit_codes import Exit
-from releasegate.errors import UsageError
+from releasegate.errors import ReleasegateError, UsageError
+
+if TYPE_CHECKING:
+    from releasegate.engine.api import Engine
 
 ACTIVE = ("pending", "running", "rolling_back", "interrupted")
 
 
 def _when(at: datetime | None) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "—"
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if at else "—"
 
 
 def _took(start: datetime | None, end: datetime | None) -> str:
@@ -40,21 +45,53 @@ def print_history(g: Globals, env: str | None, *, limit: int) -> int:
         ], indent=2))
         return Exit.OK
     table = Table(title=f"deployments{' to ' + env if env else ''}")
-    for col in ("id", "env", "version", "kind", "status", "by", "started", "took", "detail"):
-        table.add_column(col)
+    for col in ("id", "env", "version", "kind", "status", "by", "started", "took"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("detail", no_wrap=True, overflow="ellipsis", max_width=60)
     for d in deps:
         table.add_row(
             str(d.id), d.environment, d.version, d.kind, d.status, d.user,
             _when(d.started_at or d.created_at), _took(d.started_at, d.finished_at),
-            (d.detail or "")[:60],
+            d.detail or "",
         )
     Console().print(table)
     return Exit.OK
 
 
+def _target_status(engine: Engine, env: str) -> str:
+    """What the environment's target says about itself (the local supervisor: pid, uptime)."""
+    import asyncio
+
+    call = engine.target_call(env, "status")
+    if call is None:
+        return ""
+    try:
+        found = asyncio.run(_awaited(call))
+    except ReleasegateError as exc:
+        return f"target: {exc}"
+    if found is None:
+        return "target: not running"
+    parts = [
+        f"{name} {getattr(found, name)}"
+        for name in ("pid", "version", "address", "maintenance")
+        if getattr(found, name, None) not in (None, "")
+    ]
+    uptime = getattr(found, "uptime_s", None)
+    if isinstance(uptime, int | float):
+        parts.append(f"up {uptime:.0f}s")
+    return "target: " + ", ".join(parts)
+
+
+async def _awaited(call: Awaitable[object]) -> object:
+    return await call
+
+
 def print_status(g: Globals, env: str | None) -> int:
-    config = g.load_config()
-    store = g.open_store()
+    from releasegate.cli.deploy_impl import build_engine
+
+    engine = build_engine(g)
+    config = engine.config
+    store = engine.store
     envs = [env] if env else list(config.environments)
     rows = []
     for name in envs:
@@ -67,6 +104,7 @@ def print_status(g: Globals, env: str | None) -> int:
             "live_version": store.live_version(name),
             "locked_by": None if lock is None else f"deployment {lock.deployment_id} ({lock.holder})",
             "running": [f"{d.id} {d.version} {d.status}" for d in running],
+            "target": _target_status(engine, name),
         })
     obligations = [
         {"id": o.id, "deployment": o.deployment_id, "kind": o.kind, "text": o.text, "due": o.due_at.isoformat()}
@@ -76,12 +114,13 @@ def print_status(g: Globals, env: str | None) -> int:
         print(json.dumps({"environments": rows, "obligations": obligations}, indent=2))
         return Exit.OK
     table = Table(title="environments")
-    for col in ("environment", "live", "lock", "in progress"):
+    for col in ("environment", "live", "lock", "in progress", "target"):
         table.add_column(col)
     for r in rows:
         table.add_row(
             str(r["environment"]), str(r["live_version"] or "—"), str(r["locked_by"] or "free"),
             ", ".join(r["running"]) if isinstance(r["running"], list) else "",
+            str(r["target"]),
         )
     console = Console()
     console.print(table)

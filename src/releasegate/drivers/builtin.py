@@ -28,6 +28,7 @@ BUILTINS: tuple[tuple[DriverKind, str, str, str], ...] = (
     ("step", "maintenance", f"{_CHECKS}.maintenance", "Maintenance"),
     ("step", "confirm", f"{_CHECKS}.confirm", "Confirm"),
     ("target", "command", "releasegate.drivers.targets.command", "CommandTarget"),
+    ("target", "local", "releasegate.drivers.targets.local", "LocalTarget"),
 )
 
 

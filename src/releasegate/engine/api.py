@@ -5,17 +5,19 @@ The CLI, the web API and workers call only this module.
 
 from __future__ import annotations
 
+import inspect
 import os
 import random
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import JsonValue
 
 from releasegate.config.models import Config
-from releasegate.drivers.api import Registry, Release, Secrets
+from releasegate.drivers.api import Registry, Release, Secrets, StepContext
+from releasegate.engine.facts import StoreFacts
 from releasegate.engine.plan import TARGET_STEP, Plan, compile_plan, environment_of
 from releasegate.engine.report import NullReporter, Reporter
 from releasegate.engine.resume import progress_of
@@ -115,6 +117,35 @@ class Engine:
             reporter=self.reporter,
             rng=self._rng,
         )
+
+    def target_call(self, env: str, method: str) -> Awaitable[object] | None:
+        """Call an optional method of ``env``'s target (``status``, ``stop``), if it has one.
+
+        Returns the awaitable, or None when the environment has no target or the target
+        does not offer ``method``."""
+        config_env = environment_of(self.config, env)
+        if config_env.target is None:
+            return None
+        target = self.registry.target(config_env.target.uses)
+        call = getattr(target, method, None)
+        if not callable(call):
+            return None
+        options = self.registry.options_model("target", config_env.target.uses).model_validate(
+            dict(config_env.target.with_)
+        )
+        release = Release(env, self.store.live_version(env) or "", "normal")
+        ctx = StepContext(
+            release=release,
+            deployment_id=0,
+            workdir=self.workdir,
+            state_dir=self.state_dir,
+            url=config_env.url,
+            secrets=self.secrets,
+            facts=StoreFacts(self.store, 0),
+            progress=lambda line: None,
+        )
+        result = call(options, ctx)
+        return result if inspect.isawaitable(result) else None
 
     # -- running ----------------------------------------------------------------------
     async def deploy(
@@ -255,7 +286,10 @@ class Engine:
             live_plan = compile_plan(
                 self.config, env, Release(env, live.version, live.kind, previous_version=target), self.registry
             )
+            ran = set(self._succeeded_deploy_steps(live.id))
             for step in reversed(live_plan.deploy):
+                if step.id not in ran:
+                    continue
                 if step.uses == TARGET_STEP:
                     actions.append(f"{step.id}: swap back to {target or '?'}")
                 elif step.undo:

@@ -1,25 +1,54 @@
-"""What every part of the store shares: the engine, the clock, transactions, event appends."""
+"""What every part of the store shares: the engine, the clock, transactions, event appends.
+
+The engine's hot path (step runs, status changes, events) writes through SQLAlchemy Core
+on one pooled connection per transaction (:meth:`StoreBase._write_conn`); the rest of the
+store uses ORM sessions (:meth:`StoreBase._write`). Both append events the same way.
+"""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError, StatementError
+from sqlalchemy import Engine, Table, bindparam, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
 from releasegate.errors import StoreError
 from releasegate.store.chain import event_hash
 from releasegate.store.connection import WRITE_OPTION, store_error
 from releasegate.store.records import EventRecord, JsonDict
-from releasegate.store.tables import Base, EventChainHeadRow, EventRow
+from releasegate.store.tables import Base, DeploymentRow, EventChainHeadRow, EventRow
 
 R = TypeVar("R")
 Row = TypeVar("Row", bound=Base)
+
+_EVENTS = cast(Table, EventRow.__table__)
+_HEAD = cast(Table, EventChainHeadRow.__table__)
+_DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
+_INSERT_EVENT = insert(_EVENTS)
+_READ_HEAD = (
+    select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+)
+# Moves the head from a known (last_id, last_hash) only: if anyone appended since, or the
+# head was edited, no row matches and the appender reads the head under lock instead.
+_ADVANCE_HEAD = (
+    update(_HEAD)
+    .where(
+        _HEAD.c.id == 1,
+        _HEAD.c.last_id == bindparam("expected_id"),
+        _HEAD.c.last_hash == bindparam("expected_hash"),
+    )
+    .values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"), count=_HEAD.c.count + 1)
+)
+_DEPLOYMENT_EXISTS = select(_DEPLOYMENTS.c.id).where(
+    _DEPLOYMENTS.c.id == bindparam("id")
+)
 
 
 def utc_now() -> datetime:
@@ -28,7 +57,7 @@ def utc_now() -> datetime:
 
 
 def to_record(cls: type[R], row: object) -> R:
-    """Copy the fields a record declares from an ORM row."""
+    """Copy the fields a record declares from an ORM row or a Core result row."""
     values = {f.name: _utc(getattr(row, f.name)) for f in fields(cls)}  # type: ignore[arg-type]
     made: R = cls(**values)
     return made
@@ -51,8 +80,13 @@ class StoreBase:
         self, engine: Engine, url: str, *, clock: Callable[[], datetime] | None = None
     ) -> None:
         self._engine = engine
+        # connections are closed when the store is dropped, or at the latest at exit (a
+        # SQLite WAL file is then checkpointed and removed, as after an explicit close)
+        weakref.finalize(self, engine.dispose)
         self.url = url
         self._clock = clock or utc_now
+        # the chain head as this store last wrote it: a guess, checked by _ADVANCE_HEAD
+        self._head: tuple[int, str] | None = None
 
     def _now(self) -> datetime:
         return self._clock().astimezone(UTC)
@@ -89,6 +123,32 @@ class StoreBase:
         except SQLAlchemyError as exc:
             raise _translate(exc, "write to", self.url) from exc
 
+    @contextmanager
+    def _write_conn(self, *, deployment_id: int | None = None) -> Iterator[Connection]:
+        """A Core write transaction (BEGIN IMMEDIATE on SQLite), committed on exit.
+
+        A foreign-key failure while ``deployment_id`` does not exist is reported as
+        ``deployment N does not exist``: writes rely on the key instead of looking first.
+        """
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(**{WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+        except IntegrityError as exc:
+            if deployment_id is not None and not self._deployment_exists(deployment_id):
+                raise StoreError(f"deployment {deployment_id} does not exist") from exc
+            raise _translate(exc, "write to", self.url) from exc
+        except SQLAlchemyError as exc:
+            raise _translate(exc, "write to", self.url) from exc
+
+    def _deployment_exists(self, id: int) -> bool:
+        try:
+            with self._engine.connect() as conn:
+                return conn.execute(_DEPLOYMENT_EXISTS, {"id": id}).first() is not None
+        except SQLAlchemyError as exc:
+            raise _translate(exc, "read", self.url) from exc
+
     def _get(self, session: Session, model: type[Row], id: int, what: str) -> Row:
         row = session.get(model, id)
         if row is None:
@@ -98,31 +158,72 @@ class StoreBase:
     def _append(
         self, session: Session, type: str, data: JsonDict, *, deployment_id: int | None = None
     ) -> EventRecord:
-        """Append an event inside the caller's write transaction (serialised on the head row)."""
-        head = session.get(EventChainHeadRow, 1, with_for_update=True)
-        if head is None:
-            raise StoreError(f"the store at {self.url} has no event chain head: it is corrupt")
-        id = head.last_id + 1
+        """Append an event inside the caller's ORM write transaction."""
+        session.flush()
+        return self._append_conn(session.connection(), type, data, deployment_id=deployment_id)
+
+    def _append_conn(
+        self, conn: Connection, type: str, data: JsonDict, *, deployment_id: int | None = None
+    ) -> EventRecord:
+        """Append an event inside the caller's write transaction (serialised on the head row).
+
+        Usually two statements: move the head from where this store last left it, insert
+        the event. If another writer appended in between, the head is read under lock first.
+        """
         at = self._now()
-        try:
-            hash = event_hash(
-                head.last_hash, id=id, deployment_id=deployment_id, at=at, type=type, data=data
+        guess = self._head
+        id, prev_hash, hash = 0, "", ""
+        if guess is not None:
+            id, prev_hash = guess[0] + 1, guess[1]
+            hash = _hash(prev_hash, id=id, deployment_id=deployment_id, at=at, type=type, data=data)
+            moved = conn.execute(
+                _ADVANCE_HEAD,
+                {"expected_id": guess[0], "expected_hash": guess[1], "new_id": id, "new_hash": hash},
             )
-        except (TypeError, ValueError) as exc:
-            raise StoreError(f"event {type!r} has data that is not JSON: {exc}") from exc
-        row = EventRow(
+            if moved.rowcount != 1:
+                guess = None
+        if guess is None:
+            head = conn.execute(_READ_HEAD).first()
+            if head is None:
+                raise StoreError(f"the store at {self.url} has no event chain head: it is corrupt")
+            id, prev_hash = head.last_id + 1, head.last_hash
+            hash = _hash(prev_hash, id=id, deployment_id=deployment_id, at=at, type=type, data=data)
+            conn.execute(
+                _ADVANCE_HEAD,
+                {"expected_id": head.last_id, "expected_hash": prev_hash, "new_id": id, "new_hash": hash},
+            )
+        event = EventRecord(
             id=id,
             deployment_id=deployment_id,
             at=at,
             type=type,
             data=data,
-            prev_hash=head.last_hash,
+            prev_hash=prev_hash,
             hash=hash,
         )
-        session.add(row)
-        head.last_id, head.last_hash, head.count = id, hash, head.count + 1
-        session.flush()
-        return event_record(row)
+        conn.execute(
+            _INSERT_EVENT,
+            {
+                "id": id,
+                "deployment_id": deployment_id,
+                "at": at,
+                "type": type,
+                "data": data,
+                "prev_hash": prev_hash,
+                "hash": hash,
+            },
+        )
+        self._head = (id, hash)
+        return event
+
+
+def _hash(
+    prev_hash: str, *, id: int, deployment_id: int | None, at: datetime, type: str, data: JsonDict
+) -> str:
+    try:
+        return event_hash(prev_hash, id=id, deployment_id=deployment_id, at=at, type=type, data=data)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"event {type!r} has data that is not JSON: {exc}") from exc
 
 
 def _translate(exc: SQLAlchemyError, action: str, url: str) -> Exception:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import fields, replace
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
+from releasegate.errors import StoreError
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.records import (
     DEPLOYMENT_STATUSES,
@@ -19,8 +24,32 @@ from releasegate.store.tables import DeploymentRow, ReleaseRow, StepRunRow
 
 KINDS = ("normal", "major", "hotfix", "rollback")
 
+# The engine's hot path (a step's start and end, status changes) is written with Core:
+# no ORM unit of work, no look-up before an insert (the foreign key answers that).
+_DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
+_STEP_RUNS = cast(Table, StepRunRow.__table__)
+_INSERT_STEP_RUN = insert(_STEP_RUNS)
+_STEP_RUN_COLUMNS = tuple(f.name for f in fields(StepRunRecord) if f.name != "id")
+_FINISH_STEP_RUN = (
+    update(_STEP_RUNS)
+    .where(_STEP_RUNS.c.id == bindparam("run_id"))
+    .values(
+        status=bindparam("status"),
+        summary=bindparam("summary"),
+        output=bindparam("output"),
+        evidence=bindparam("evidence"),
+        finished_at=bindparam("finished_at"),
+    )
+    .returning(*_STEP_RUNS.c)
+)
+_LOCK_DEPLOYMENT = (
+    select(_DEPLOYMENTS.c.status, _DEPLOYMENTS.c.started_at)
+    .where(_DEPLOYMENTS.c.id == bindparam("id"))
+    .with_for_update(key_share=True)  # FOR NO KEY UPDATE: the lock the UPDATE takes anyway
+)
 
-def _deployment(row: DeploymentRow) -> DeploymentRecord:
+
+def _deployment(row: DeploymentRow | Row[Any]) -> DeploymentRecord:
     return to_record(DeploymentRecord, row)
 
 
@@ -144,21 +173,29 @@ class Deployments(StoreBase):
             raise ValueError(
                 f"{status!r} is not a deployment status ({', '.join(DEPLOYMENT_STATUSES)})"
             )
-        with self._write() as session:
-            row = self._get(session, DeploymentRow, id, "deployment")
-            previous = row.status
+        with self._write_conn() as conn:
+            before = conn.execute(_LOCK_DEPLOYMENT, {"id": id}).first()
+            if before is None:
+                raise StoreError(f"deployment {id} does not exist")
             now = self._now()
-            row.status = status
-            if status == "running" and row.started_at is None:
-                row.started_at = now
-            row.finished_at = now if status in FINAL_STATUSES else None
+            values: dict[str, object] = {
+                "status": status,
+                "finished_at": now if status in FINAL_STATUSES else None,
+            }
+            if status == "running" and before.started_at is None:
+                values["started_at"] = now
             if detail is not None:
-                row.detail = detail
-            session.flush()
-            self._append(
-                session,
+                values["detail"] = detail
+            row = conn.execute(
+                update(_DEPLOYMENTS)
+                .where(_DEPLOYMENTS.c.id == id)
+                .values(values)
+                .returning(*_DEPLOYMENTS.c)
+            ).one()
+            self._append_conn(
+                conn,
                 f"deployment.{status}",
-                {"status": status, "previous": previous, "detail": detail},
+                {"status": status, "previous": before.status, "detail": detail},
                 deployment_id=id,
             )
             return _deployment(row)
@@ -188,9 +225,9 @@ class Deployments(StoreBase):
         self, deployment_id: int, *, step_id: str, phase: str, attempt: int
     ) -> StepRunRecord:
         """Record that an attempt at a step started (status ``running``)."""
-        with self._write() as session:
-            self._get(session, DeploymentRow, deployment_id, "deployment")
-            row = StepRunRow(
+        with self._write_conn(deployment_id=deployment_id) as conn:
+            record = StepRunRecord(
+                id=0,
                 deployment_id=deployment_id,
                 step_id=step_id,
                 phase=phase,
@@ -200,16 +237,18 @@ class Deployments(StoreBase):
                 output="",
                 evidence={},
                 started_at=self._now(),
+                finished_at=None,
             )
-            session.add(row)
-            session.flush()
-            self._append(
-                session,
+            values = {f: getattr(record, f) for f in _STEP_RUN_COLUMNS}
+            key = conn.execute(_INSERT_STEP_RUN, values).inserted_primary_key
+            record = replace(record, id=int(key[0]) if key else 0)
+            self._append_conn(
+                conn,
                 "step.started",
-                {"run_id": row.id, "step_id": step_id, "phase": phase, "attempt": attempt},
+                {"run_id": record.id, "step_id": step_id, "phase": phase, "attempt": attempt},
                 deployment_id=deployment_id,
             )
-            return _step_run(row)
+            return record
 
     def finish_step(
         self,
@@ -223,14 +262,22 @@ class Deployments(StoreBase):
         """Record how a step attempt ended, with its output and evidence."""
         if status not in STEP_STATUSES:
             raise ValueError(f"{status!r} is not a step status ({', '.join(STEP_STATUSES)})")
-        with self._write() as session:
-            row = self._get(session, StepRunRow, run_id, "step run")
-            row.status, row.summary, row.output = status, summary, output
-            row.evidence = dict(evidence or {})
-            row.finished_at = self._now()
-            session.flush()
-            self._append(
-                session,
+        with self._write_conn() as conn:
+            row = conn.execute(
+                _FINISH_STEP_RUN,
+                {
+                    "run_id": run_id,
+                    "status": status,
+                    "summary": summary,
+                    "output": output,
+                    "evidence": dict(evidence or {}),
+                    "finished_at": self._now(),
+                },
+            ).first()
+            if row is None:
+                raise StoreError(f"step run {run_id} does not exist")
+            self._append_conn(
+                conn,
                 f"step.{status}",
                 {
                     "run_id": run_id,
@@ -241,7 +288,7 @@ class Deployments(StoreBase):
                 },
                 deployment_id=row.deployment_id,
             )
-            return _step_run(row)
+            return to_record(StepRunRecord, row)
 
     def list_step_runs(self, deployment_id: int) -> list[StepRunRecord]:
         """Every step attempt of a deployment, in the order they started."""

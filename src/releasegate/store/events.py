@@ -7,7 +7,7 @@ from sqlalchemy import select
 from releasegate.store.base import StoreBase, event_record
 from releasegate.store.chain import ChainChecker
 from releasegate.store.records import AuditReport, EventRecord, JsonDict
-from releasegate.store.tables import DeploymentRow, EventChainHeadRow, EventRow
+from releasegate.store.tables import EventChainHeadRow, EventRow
 
 _VERIFY_BATCH = 2000
 
@@ -19,10 +19,8 @@ class Events(StoreBase):
         self, type: str, data: JsonDict, *, deployment_id: int | None = None
     ) -> EventRecord:
         """Append one event to the chain (serialised with every other writer)."""
-        with self._write() as session:
-            if deployment_id is not None:
-                self._get(session, DeploymentRow, deployment_id, "deployment")
-            return self._append(session, type, data, deployment_id=deployment_id)
+        with self._write_conn(deployment_id=deployment_id) as conn:
+            return self._append_conn(conn, type, data, deployment_id=deployment_id)
 
     def list_events(
         self, *, deployment_id: int | None = None, after_id: int = 0, limit: int | None = None

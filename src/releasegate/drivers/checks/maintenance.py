@@ -89,6 +89,11 @@ class Maintenance:
     """An idempotent switch: safe to re-run; ``undo`` flips it back."""
 
     name: ClassVar[str] = "maintenance"
+
+    @staticmethod
+    def describe_undo(raw: dict[str, object]) -> str:
+        """What rollback does about this step, for the plan."""
+        return "switch maintenance mode " + ("on" if raw.get("action") == "disable" else "off")
     Options: ClassVar[type[MaintenanceOptions]] = MaintenanceOptions
     safe_to_rerun: ClassVar[bool] = True
 

@@ -78,6 +78,15 @@ class Migrate:
     Options: ClassVar[type[MigrateOptions]] = MigrateOptions
     safe_to_rerun: ClassVar[bool] = False
 
+    @staticmethod
+    def describe_undo(raw: dict[str, object]) -> str:
+        """What rollback does about this migration, for the plan (options not yet validated)."""
+        mode = raw.get("mode") or ("reversible" if raw.get("down") else "irreversible")
+        return {
+            "reversible": "run its down command",
+            "expand": "kept (expand-only): the old version runs on the new schema",
+        }.get(str(mode), "irreversible: restore the backup this deployment took")
+
     async def run(self, options: MigrateOptions, ctx: StepContext) -> StepResult:
         return await _run(options, ctx, options.run, "migration")
 

@@ -1,0 +1,133 @@
+"""The demo's workspace: a fresh copy of the example service and its config, with the
+few changes a demo needs said out loud (free ports, a shortened soak)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from releasegate.errors import UsageError
+
+DEMO_SOAK_S = 15
+IGNORE = shutil.ignore_patterns("data", "__pycache__", ".releasegate", "*.pyc", ".pytest_cache")
+
+
+def example_dir() -> Path:
+    """``examples/camarketplace`` of the source tree releasegate runs from."""
+    import releasegate
+
+    for parent in Path(releasegate.__file__).resolve().parents:
+        candidate = parent / "examples" / "camarketplace"
+        if (candidate / "releasegate.yaml").is_file():
+            return candidate
+    raise UsageError(
+        "the demo needs examples/camarketplace from releasegate's source tree "
+        "(run it from a clone: make demo)"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Workspace:
+    root: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def config(self) -> Path:
+        return self.root / "releasegate.yaml"
+
+    def url(self, env: str) -> str:
+        return f"http://127.0.0.1:{self.ports[env]}"
+
+    def env_vars(self) -> dict[str, str]:
+        """The secret references the example config names, pointed into the workspace."""
+        return {
+            f"CAMARKETPLACE_{env.upper()}_DB": f"sqlite:///{self.root / 'data' / env / 'camarketplace.db'}"
+            for env in ("staging", "production")
+        }
+
+
+def prepare(root: Path | None = None) -> Workspace:
+    """Copy the example into a new directory and adapt its config for the demo."""
+    source = example_dir()
+    base = root or Path(tempfile.mkdtemp(prefix="releasegate-demo-"))
+    shutil.copytree(source, base, ignore=IGNORE, dirs_exist_ok=True)
+    ws = Workspace(base)
+    for env in ("staging", "production"):
+        (base / "data" / env).mkdir(parents=True, exist_ok=True)
+    _adapt_config(ws)
+    _git_repository(ws)
+    os.environ.update(ws.env_vars())
+    # the config's commands say `python`: the one releasegate runs on, with the example's
+    # dependencies, must come first (make demo does not activate the virtualenv)
+    bindir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = os.pathsep.join([bindir, os.environ.get("PATH", "")])
+    return ws
+
+
+def _git_repository(ws: Workspace) -> None:
+    """The workspace is a git repository with an ``origin`` to push release tags to."""
+    origin = ws.root / ".demo-origin.git"
+    ignore = ws.root / ".gitignore"
+    ignore.write_text(
+        (ignore.read_text() if ignore.exists() else "") + "\n.demo-origin.git/\ndata/\n.releasegate/\n"
+    )
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "releasegate demo",
+        "GIT_AUTHOR_EMAIL": "demo@camarketplace.test",
+        "GIT_COMMITTER_NAME": "releasegate demo",
+        "GIT_COMMITTER_EMAIL": "demo@camarketplace.test",
+    }
+    for argv in (
+        ["git", "init", "-q", "--bare", str(origin)],
+        ["git", "init", "-q", "-b", "main"],
+        ["git", "config", "user.name", "releasegate demo"],
+        ["git", "config", "user.email", "demo@camarketplace.test"],
+        ["git", "add", "-A"],
+        ["git", "commit", "-q", "-m", "CA Marketplace 1.2.1"],
+        ["git", "remote", "add", "origin", str(origin)],
+        ["git", "push", "-q", "origin", "main"],
+    ):
+        done = subprocess.run(argv, cwd=ws.root, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise UsageError(f"demo workspace: {' '.join(argv)} failed: {done.stderr.strip()}")
+
+
+def _adapt_config(ws: Workspace) -> None:
+    from ruamel.yaml import YAML
+
+    yaml = YAML()  # round trip: comments and order are kept
+    data = yaml.load(ws.config.read_text(encoding="utf-8"))
+    envs = data["environments"]
+    for name, env in envs.items():
+        port = free_port()
+        ws.ports[name] = port
+        old = str(env.get("url", ""))
+        env["url"] = f"http://127.0.0.1:{port}"
+        target = env.get("target") or {}
+        options = target.get("with") or {}
+        if "port" in options:
+            options["port"] = port
+        ws.changes.append(f"{name} listens on 127.0.0.1:{port} (the example says {old or 'nothing'})")
+    soak = envs.get("production", {}).get("soak")
+    if soak is not None:
+        before = ", ".join(f"{k} {v}" for k, v in soak.items() if k in ("normal", "major"))
+        for kind in list(soak):
+            if kind in ("normal", "major"):
+                soak[kind] = f"{DEMO_SOAK_S}s"
+        ws.changes.append(f"production soak shortened to {DEMO_SOAK_S}s for the demo (the example says {before})")
+    with ws.config.open("w", encoding="utf-8") as fh:
+        yaml.dump(data, fh)

@@ -1,0 +1,193 @@
+"""The ``local`` target: versions run as supervised processes on this machine, swapped with
+zero failed requests (see ``docs/local-target.md`` for how and why).
+
+A long-lived supervisor daemon (``local_supervisor``) holds the listening socket; each
+version's server (``local_serve``, a uvicorn wrapper) inherits it. A swap starts the new
+version, health-checks it on a private probe socket, admits it to the shared socket, then
+quiesces, SIGTERMs and drains the old one. Rollback is the same swap backwards.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field
+
+from releasegate.config.types import Duration
+from releasegate.drivers import api
+from releasegate.drivers.api import Options, StepContext, StepResult
+from releasegate.drivers.targets import local_control, local_releases
+from releasegate.errors import DriverError
+
+DEFAULT_COMMAND = (
+    "{python}",
+    "-m",
+    "releasegate.drivers.targets.local_serve",
+    "--fd",
+    "{fd}",
+    "--app-dir",
+    "{version_dir}",
+)
+
+
+class LocalOptions(Options):
+    """Options of ``target: {uses: local, with: {...}}``."""
+
+    app: str = Field(description="The app's directory, relative to the config file.")
+    versions: str = Field(
+        "versions/{version}",
+        description=(
+            "Where one version's files are, relative to `app`; `{version}` is replaced. "
+            "The directory is copied to `<state_dir>/releases/<version>` on deploy."
+        ),
+    )
+    asgi: str = Field("app:app", description="The ASGI app the default command serves.")
+    command: list[str] | None = Field(
+        None,
+        description=(
+            "argv template to run one version; `{fd}`, `{version}`, `{port}`, `{version_dir}`, "
+            "`{python}` are replaced. It must run releasegate.drivers.targets.local_serve "
+            "(default: `{python} -m releasegate.drivers.targets.local_serve --fd {fd} "
+            "--app-dir {version_dir} <asgi>`)."
+        ),
+    )
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port to listen on.")
+    health_path: str = Field(
+        "/monitoring/health", description="Must answer 2xx before a version receives traffic."
+    )
+    health_timeout: Duration = Field(
+        timedelta(seconds=30), description="How long a new version has to become healthy."
+    )
+    quiesce: Duration = Field(
+        timedelta(seconds=1),
+        description="How long the old version answers `Connection: close` before it is stopped.",
+    )
+    drain_timeout: Duration = Field(
+        timedelta(seconds=30),
+        description="How long requests in flight may take after SIGTERM before SIGKILL.",
+    )
+    keep: int = Field(
+        3, ge=2, description="Installed versions to keep (live and previous always kept)."
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra environment for "
+        "the app; values may use `{version}` and secret references.",
+    )
+    retry_after: Duration = Field(
+        timedelta(minutes=2), description="`Retry-After` of the maintenance page."
+    )
+    state_dir: str | None = Field(
+        None,
+        description="Where the supervisor keeps its pid file, "
+        "log, socket and releases (default "
+        "`.releasegate/local/<environment>`).",
+    )
+
+
+class LocalTarget:
+    """Runs versions as processes on this machine with zero-downtime swaps."""
+
+    name: ClassVar[str] = "local"
+    Options: ClassVar[type[api.Options]] = LocalOptions
+
+    async def deploy(self, options: api.Options, ctx: StepContext) -> StepResult:
+        """Install ``ctx.release.version`` and swap it in."""
+        return await self._swap_to(_opts(options), ctx, ctx.release.version, "deploy")
+
+    async def rollback(self, options: api.Options, ctx: StepContext, to_version: str) -> StepResult:
+        """Swap ``to_version`` back in, the same zero-downtime way."""
+        return await self._swap_to(_opts(options), ctx, to_version, "rollback")
+
+    async def current(self, options: api.Options, ctx: StepContext) -> str | None:
+        """The live version, or None when no supervisor runs."""
+        found = await local_control.status(state_dir(_opts(options), ctx))
+        return found.version if found else None
+
+    async def status(
+        self, options: api.Options, ctx: StepContext
+    ) -> local_control.SupervisorStatus | None:
+        """pid, live version, uptime and address of the supervisor (None if not running)."""
+        return await local_control.status(state_dir(_opts(options), ctx))
+
+    async def maintenance(self, options: api.Options, ctx: StepContext, *, on: bool) -> StepResult:
+        """Switch the 503 maintenance page (with ``Retry-After``) on or off."""
+        opts = _opts(options)
+        await local_control.request(
+            state_dir(opts, ctx),
+            {"cmd": "maintenance", "on": on, "retry_after": int(opts.retry_after.total_seconds())},
+            timeout=10,
+        )
+        return StepResult(ok=True, summary=f"maintenance mode {'on' if on else 'off'}")
+
+    async def stop(self, options: api.Options, ctx: StepContext) -> None:
+        """Stop the supervisor and every version it runs."""
+        await local_control.request(state_dir(_opts(options), ctx), {"cmd": "stop"}, timeout=10)
+
+    async def _swap_to(
+        self, opts: LocalOptions, ctx: StepContext, version: str, action: str
+    ) -> StepResult:
+        directory = state_dir(opts, ctx)
+        releases = directory / "releases"
+        source = ctx.workdir / opts.app / opts.versions.replace("{version}", version)
+        installed = local_releases.install(source, releases, version)
+        before = await local_control.ensure_supervisor(directory, opts.host, opts.port)
+        ctx.progress(f"{action}: starting {version} beside {before.version or 'nothing'}")
+        command = opts.command or [*DEFAULT_COMMAND, opts.asgi]
+        drain = opts.drain_timeout.total_seconds()
+        health = opts.health_timeout.total_seconds()
+        quiesce = opts.quiesce.total_seconds()
+        try:
+            answer = await local_control.request(
+                directory,
+                {
+                    "cmd": "swap",
+                    "version": version,
+                    "directory": str(installed),
+                    "command": command,
+                    "env": {k: ctx.secrets.resolve(v) for k, v in opts.env.items()},
+                    "health_path": opts.health_path,
+                    "health_timeout": health,
+                    "quiesce": quiesce,
+                    "drain_timeout": drain,
+                },
+                timeout=health + quiesce + drain + 30,
+            )
+        except DriverError as exc:
+            return StepResult(ok=False, summary=ctx.secrets.redact(str(exc)))
+        local_releases.record_live(releases, version)
+        protect = {version, *([before.version] if before.version else [])}
+        pruned = local_releases.prune(releases, keep=opts.keep, protect=protect)
+        summary = (
+            f"{version} is live on {before.address} (was {answer['previous'] or 'nothing'};"
+            f" healthy after {answer['health_s']:.1f}s, swap {answer['swap_s']:.1f}s)"
+        )
+        return StepResult(
+            ok=True,
+            summary=summary,
+            evidence={
+                "version": version,
+                "previous": answer["previous"],
+                "address": before.address,
+                "pid": answer["pid"],
+                "health_s": answer["health_s"],
+                "swap_s": answer["swap_s"],
+                "pruned": ", ".join(pruned),
+            },
+        )
+
+
+def _opts(options: api.Options) -> LocalOptions:
+    if not isinstance(options, LocalOptions):
+        raise DriverError(f"local target: expected LocalOptions, got {type(options).__name__}")
+    return options
+
+
+def state_dir(opts: LocalOptions, ctx: StepContext) -> Path:
+    """The supervisor's directory for this environment."""
+    if opts.state_dir:
+        return (ctx.workdir / opts.state_dir).resolve()
+    return (ctx.state_dir / "local" / ctx.release.environment).resolve()
