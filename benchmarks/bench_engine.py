@@ -2,14 +2,22 @@
 
 * orchestration overhead: 50 ``command`` steps running /bin/true + 20 ``http-check``
   steps against a local HTTP server, sequential, end to end with ``releasegate deploy``
-  (store writes included), side by side with ansible-core running the same 70 tasks;
+  (store writes included), side by side with ansible-core running the same 70 tasks; the
+  deploy of an empty plan is timed in the same run, so the cost of a step is
+  (T(70 steps) - T(empty plan)) / 70;
 * parallel gates: 10 independent gates that each sleep 1 s;
 * peak memory (max RSS) of a deploy run;
 * ``releasegate show`` on a deployment with a 10,000-event log.
+
+Commands run with a bytecode cache (``PYTHONPYCACHEPREFIX`` in the scratch directory,
+filled by a warm-up run), as an installed package has its ``.pyc`` files: without it,
+``PYTHONDONTWRITEBYTECODE=1`` makes every command compile releasegate's sources again.
+``python benchmarks/bench_engine.py [orchestration] [parallel] [biglog]`` runs only those.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import statistics
@@ -25,6 +33,9 @@ BIN = Path(sys.executable).parent
 RELEASEGATE = str(BIN / "releasegate")
 ANSIBLE = shutil.which("ansible-playbook", path=str(BIN)) or shutil.which("ansible-playbook")
 RUNS = 3
+OUR_RUNS = 7
+"""Runs of each releasegate deploy (empty plan, 70 steps), interleaved; medians reported."""
+_ENV = dict(os.environ)
 
 
 class _Ok(BaseHTTPRequestHandler):
@@ -55,6 +66,10 @@ def _config(url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _empty_config(url: str) -> str:
+    return f"project: bench\nenvironments:\n  bench:\n    url: {url}\n"
+
+
 def _playbook(url: str) -> str:
     tasks = []
     for i in range(50):
@@ -64,23 +79,49 @@ def _playbook(url: str) -> str:
     return "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n" + "\n".join(tasks) + "\n"
 
 
+def _bytecode_cache(work: Path, url: str) -> None:
+    _ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+    _ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    warm = work / "warm-up"
+    warm.mkdir()
+    (warm / "releasegate.yaml").write_text(_config(url))
+    _timed([RELEASEGATE, "--as", "bench", "deploy", "bench", "0.0.0", "--yes"], warm)
+    print(f"bytecode cache: {_ENV['PYTHONPYCACHEPREFIX']} (filled by a warm-up deploy)")
+
+
 def _timed(argv: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=_ENV)
     took = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{argv[:3]} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return took
 
 
+def _deploy(cwd: Path, version: str) -> float:
+    return _timed([RELEASEGATE, "--as", "bench", "deploy", "bench", version, "--yes"], cwd)
+
+
 def orchestration(work: Path, url: str) -> None:
-    (work / "releasegate.yaml").write_text(_config(url))
-    times = []
-    for i in range(RUNS):
-        times.append(_timed([RELEASEGATE, "--as", "bench", "deploy", "bench", f"1.0.{i}", "--yes"], work))
-    ours = statistics.median(times)
-    print(f"orchestration.releasegate_70_steps: {ours * 1000:.0f} ms (median of {RUNS})")
-    print(f"orchestration.releasegate_per_step: {ours / 70 * 1000:.2f} ms")
+    full, empty = work / "steps-70", work / "steps-0"
+    for folder, config in ((full, _config(url)), (empty, _empty_config(url))):
+        folder.mkdir()
+        (folder / "releasegate.yaml").write_text(config)
+        _deploy(folder, "0.0.0")  # warm-up: a migrated store, the files in the page cache
+    times: list[float] = []
+    bare: list[float] = []
+    for i in range(OUR_RUNS):
+        bare.append(_deploy(empty, f"1.0.{i}"))
+        times.append(_deploy(full, f"1.0.{i}"))
+    ours, nothing = statistics.median(times), statistics.median(bare)
+    per_step = (ours - nothing) / 70
+    print(f"orchestration.releasegate_70_steps: {ours * 1000:.0f} ms (median of {OUR_RUNS})")
+    print(f"orchestration.releasegate_per_step: {ours / 70 * 1000:.2f} ms (whole run / 70)")
+    print(f"orchestration.releasegate_empty_plan: {nothing * 1000:.0f} ms (median of {OUR_RUNS})")
+    print(
+        f"orchestration.releasegate_overhead_per_step: {per_step * 1000:.2f} ms "
+        "((70 steps - empty plan) / 70)"
+    )
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"deploy.peak_rss: {peak_kb / 1024:.0f} MB (max RSS of the deploy processes)")
     if ANSIBLE is None:
@@ -136,13 +177,24 @@ def big_log(work: Path) -> None:
     print(f"audit_verify.10k_events: {audit * 1000:.0f} ms (median of 5, whole command)")
 
 
+SECTIONS = ("orchestration", "parallel", "biglog")
+
+
 def main() -> None:
+    chosen = sys.argv[1:] or list(SECTIONS)
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        raise SystemExit(f"unknown section {unknown[0]!r} (choose from {', '.join(SECTIONS)})")
     server, url = _server()
     with tempfile.TemporaryDirectory(prefix="rg-bench-") as tmp:
         work = Path(tmp)
-        orchestration(work, url)
-        parallel_gates(work)
-        big_log(work)
+        _bytecode_cache(work, url)
+        if "orchestration" in chosen:
+            orchestration(work, url)
+        if "parallel" in chosen:
+            parallel_gates(work)
+        if "biglog" in chosen:
+            big_log(work)
     server.shutdown()
 
 

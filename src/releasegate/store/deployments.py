@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -28,8 +27,7 @@ KINDS = ("normal", "major", "hotfix", "rollback")
 # no ORM unit of work, no look-up before an insert (the foreign key answers that).
 _DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
 _STEP_RUNS = cast(Table, StepRunRow.__table__)
-_INSERT_STEP_RUN = insert(_STEP_RUNS)
-_STEP_RUN_COLUMNS = tuple(f.name for f in fields(StepRunRecord) if f.name != "id")
+_INSERT_STEP_RUN = insert(_STEP_RUNS).returning(_STEP_RUNS.c.id)
 _FINISH_STEP_RUN = (
     update(_STEP_RUNS)
     .where(_STEP_RUNS.c.id == bindparam("run_id"))
@@ -40,7 +38,10 @@ _FINISH_STEP_RUN = (
         evidence=bindparam("evidence"),
         finished_at=bindparam("finished_at"),
     )
-    .returning(*_STEP_RUNS.c)
+    .returning(  # not the output and evidence just written: they can be large
+        *(_STEP_RUNS.c[name] for name in ("deployment_id", "step_id", "phase", "attempt")),
+        _STEP_RUNS.c.started_at,
+    )
 )
 _LOCK_DEPLOYMENT = (
     select(_DEPLOYMENTS.c.status, _DEPLOYMENTS.c.started_at)
@@ -226,29 +227,26 @@ class Deployments(StoreBase):
     ) -> StepRunRecord:
         """Record that an attempt at a step started (status ``running``)."""
         with self._write_conn(deployment_id=deployment_id) as conn:
-            record = StepRunRecord(
-                id=0,
-                deployment_id=deployment_id,
-                step_id=step_id,
-                phase=phase,
-                attempt=attempt,
-                status="running",
-                summary="",
-                output="",
-                evidence={},
-                started_at=self._now(),
-                finished_at=None,
-            )
-            values = {f: getattr(record, f) for f in _STEP_RUN_COLUMNS}
-            key = conn.execute(_INSERT_STEP_RUN, values).inserted_primary_key
-            record = replace(record, id=int(key[0]) if key else 0)
+            values: dict[str, Any] = {
+                "deployment_id": deployment_id,
+                "step_id": step_id,
+                "phase": phase,
+                "attempt": attempt,
+                "status": "running",
+                "summary": "",
+                "output": "",
+                "evidence": {},
+                "started_at": self._now(),
+                "finished_at": None,
+            }
+            id = conn.execute(_INSERT_STEP_RUN, values).scalar_one()
             self._append_conn(
                 conn,
                 "step.started",
-                {"run_id": record.id, "step_id": step_id, "phase": phase, "attempt": attempt},
+                {"run_id": id, "step_id": step_id, "phase": phase, "attempt": attempt},
                 deployment_id=deployment_id,
             )
-            return record
+        return StepRunRecord(id=id, **values)
 
     def finish_step(
         self,
@@ -262,7 +260,9 @@ class Deployments(StoreBase):
         """Record how a step attempt ended, with its output and evidence."""
         if status not in STEP_STATUSES:
             raise ValueError(f"{status!r} is not a step status ({', '.join(STEP_STATUSES)})")
+        evidence = dict(evidence or {})
         with self._write_conn() as conn:
+            finished_at = self._now()
             row = conn.execute(
                 _FINISH_STEP_RUN,
                 {
@@ -270,8 +270,8 @@ class Deployments(StoreBase):
                     "status": status,
                     "summary": summary,
                     "output": output,
-                    "evidence": dict(evidence or {}),
-                    "finished_at": self._now(),
+                    "evidence": evidence,
+                    "finished_at": finished_at,
                 },
             ).first()
             if row is None:
@@ -288,7 +288,10 @@ class Deployments(StoreBase):
                 },
                 deployment_id=row.deployment_id,
             )
-            return to_record(StepRunRecord, row)
+        return StepRunRecord(
+            id=run_id, status=status, summary=summary, output=output, evidence=evidence,
+            finished_at=finished_at, **row._mapping,
+        )
 
     def list_step_runs(self, deployment_id: int) -> list[StepRunRecord]:
         """Every step attempt of a deployment, in the order they started."""

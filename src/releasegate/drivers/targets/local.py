@@ -124,8 +124,14 @@ class LocalTarget:
         return StepResult(ok=True, summary=f"maintenance mode {'on' if on else 'off'}")
 
     async def stop(self, options: api.Options, ctx: StepContext) -> None:
-        """Stop the supervisor and every version it runs."""
-        await local_control.request(state_dir(_opts(options), ctx), {"cmd": "stop"}, timeout=10)
+        """Stop the supervisor and every version it runs; return once they are gone."""
+        opts = _opts(options)
+        directory = state_dir(opts, ctx)
+        pid = local_control.supervisor_pid(directory)
+        await local_control.request(directory, {"cmd": "stop"}, timeout=10)
+        if pid is not None:
+            # the supervisor drains its versions, then exits: wait for that, bounded
+            await local_control.wait_gone(pid, timeout=opts.drain_timeout.total_seconds() + 10)
 
     async def _swap_to(
         self, opts: LocalOptions, ctx: StepContext, version: str, action: str

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import select
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,20 +33,36 @@ class SupervisorStatus:
 
 
 def _control_path(state_dir: Path) -> str:
-    path = str(state_dir.resolve() / "control.sock")
-    if len(path) > _SOCKET_PATH_MAX:
-        raise DriverError(
-            f"local target: state dir {state_dir} is too deep for a Unix socket "
-            f"path ({len(path)} > {_SOCKET_PATH_MAX} characters); set state_dir"
-        )
-    return path
+    return str(state_dir.resolve() / "control.sock")
+
+
+@contextlib.contextmanager
+def _connectable(state_dir: Path) -> Iterator[str]:
+    """A path to connect to ``control.sock`` by, however deep ``state_dir`` is.
+
+    A Unix socket path has at most ~107 characters. For a deeper directory the path goes
+    through ``/proc/self/fd/N`` of the directory, opened for the time of the connect (the
+    supervisor binds it relative to its own working directory, so depth never stops it)."""
+    path = _control_path(state_dir)
+    if len(path) <= _SOCKET_PATH_MAX:
+        yield path
+        return
+    try:
+        fd = os.open(state_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise DriverError(f"local target: cannot open {state_dir}: {exc.strerror}") from exc
+    try:
+        yield f"/proc/self/fd/{fd}/control.sock"
+    finally:
+        os.close(fd)
 
 
 async def request(state_dir: Path, payload: dict[str, Any], *, timeout: float) -> dict[str, Any]:
     """Send one request to the supervisor and return its answer (``ok`` false raises)."""
     path = _control_path(state_dir)
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(path), 5)
+        with _connectable(state_dir) as short:
+            reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(short), 5)
     except (OSError, TimeoutError) as exc:
         raise DriverError(f"local target: no supervisor answers at {path} ({exc})") from exc
     try:
@@ -107,7 +125,6 @@ async def ensure_supervisor(
             )
         return current
     state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _control_path(state_dir)
     read_end, write_end = os.pipe()
     with (state_dir / "supervisor.log").open("ab") as out:
         intermediate = subprocess.Popen(
@@ -163,3 +180,25 @@ def _read_line(fd: int, timeout: float) -> str:
             break
         data += chunk
     return data.decode(errors="replace")
+
+
+def supervisor_pid(state_dir: Path) -> int | None:
+    """The pid in the supervisor's pid file, if there is one."""
+    try:
+        return int((state_dir / "supervisor.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+async def wait_gone(pid: int, *, timeout: float) -> None:
+    """Wait until process ``pid`` has exited (DriverError after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            return  # not ours any more: the pid was reused
+        await asyncio.sleep(0.05)
+    raise DriverError(f"local target: the supervisor (pid {pid}) did not exit within {timeout:g}s")

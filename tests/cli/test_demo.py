@@ -1,0 +1,53 @@
+"""`releasegate demo` tells the whole story on the real example and leaves nothing running."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _our_processes(workspace: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if workspace in cmdline:
+            found.append(f"{proc.name}: {cmdline}")
+    return found
+
+
+@pytest.mark.slow
+def test_demo_runs_the_story_end_to_end_and_cleans_up(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "200", "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "releasegate", "demo"],
+        capture_output=True, text=True, timeout=400, env=env, cwd=tmp_path,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-4000:]
+    workspace = re.search(r"Workspace: (\S+)", out)
+    assert workspace is not None
+    # the story, in order
+    for line in (
+        "deployment 1: succeeded",  # bootstrap staging 1.1.5
+        "deployment 3: succeeded",  # staging 1.2.0 with all gates
+        "every role has signed",
+        "deployment 4: succeeded",  # production 1.2.0
+        "deployment 5: rolled_back — deploy step smoke failed: flow payment-upi failed",
+        "chain intact",
+    ):
+        assert line in out, line
+    traffic = re.search(r"(\d+) requests during the release, (\d+) failed", out)
+    assert traffic is not None
+    assert int(traffic.group(1)) > 100
+    assert traffic.group(2) == "0"
+    assert _our_processes(workspace.group(1)) == []
