@@ -102,6 +102,21 @@ def _deploy(cwd: Path, version: str) -> float:
     return _timed([RELEASEGATE, "--as", "bench", "deploy", "bench", version, "--yes"], cwd)
 
 
+HEAVY = ("alembic", "fastapi", "holidays", "detect_secrets", "jinja2", "apprise", "psycopg")
+"""Packages a deploy of this plan has no use for (no migration, web, calendar, scan...)."""
+
+
+def _heavy_imports(cwd: Path) -> str:
+    argv = [sys.executable, "-X", "importtime", RELEASEGATE, "--as", "bench", "deploy", "bench", "9.9.9", "--yes"]
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=_ENV, check=True)
+    found = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    return ", ".join(sorted(found.intersection(HEAVY))) or "none of " + ", ".join(HEAVY)
+
+
 def orchestration(work: Path, url: str) -> None:
     full, empty = work / "steps-70", work / "steps-0"
     for folder, config in ((full, _config(url)), (empty, _empty_config(url))):
@@ -124,6 +139,7 @@ def orchestration(work: Path, url: str) -> None:
     )
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"deploy.peak_rss: {peak_kb / 1024:.0f} MB (max RSS of the deploy processes)")
+    print(f"deploy.heavy_imports: {_heavy_imports(full)}")
     if ANSIBLE is None:
         print("orchestration.ansible: not installed (pip install ansible-core)")
         return

@@ -53,7 +53,7 @@ def test_deploy_json_lines_and_exit_codes(tmp_path: Path) -> None:
     bad = rg(tmp_path, "deploy", "staging", "2.0")
     assert bad.returncode == 5, bad.stdout + bad.stderr  # failed and rolled back cleanly
     assert (tmp_path / "live.txt").read_text().strip() == "1.0"
-    assert "deployment 2: rolled_back — deploy step health failed" in bad.stderr
+    assert "deployment 2: rolled_back — deploy step health failed" in bad.stdout
 
     assert rg(tmp_path, "audit", "verify").returncode == 0
     show = rg(tmp_path, "show", "2", "--format", "md")

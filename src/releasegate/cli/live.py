@@ -83,7 +83,7 @@ class LiveTree:
         if self._live is not None:
             self._live.__exit__(et, ev, tb)
             if self.finished:
-                self.console.print(self.finished, highlight=False, markup=False)
+                self.console.print(self.finished, highlight=False, markup=False, soft_wrap=True)
 
     def _row(self, phase: str, step: str) -> _Row:
         ph = self.phases.setdefault(phase, _Phase(phase))
@@ -142,7 +142,7 @@ class LiveTree:
 
     def _line(self, text: str) -> None:
         if self._live is None:
-            self.console.print(text, highlight=False, markup=False)
+            self.console.print(text, highlight=False, markup=False, soft_wrap=True)
 
     def render(self) -> RenderableType:
         tree = Tree(Text(self.title, style="bold"))
