@@ -21,7 +21,7 @@ services:
 	bash scripts/services.sh
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy src
