@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from releasegate.cli import audit, checklist, configure, deploy, later, policy
+from releasegate.cli import audit, checklist, configure, deploy, later, obligations, policy
 from releasegate.cli.context import Globals
 from releasegate.cli.errors import handle
 
@@ -57,6 +57,7 @@ checklist.register(app)
 deploy.register(app)
 policy.register(app)
 audit.register(app)
+obligations.register(app)
 later.register(app)
 
 

@@ -1,0 +1,62 @@
+"""``releasegate obligation list|close``: what an emergency deployment leaves to do
+(close monitoring, a post-mortem) until someone closes it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from releasegate.cli.context import Globals, globals_of
+from releasegate.cli.exit_codes import Exit
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(
+        help="Obligations an emergency deployment opens (monitoring, post-mortem).",
+        no_args_is_help=True,
+    )
+
+    @group.command("list")
+    def list_(
+        ctx: typer.Context,
+        all: Annotated[bool, typer.Option("--all", help="Closed ones too.")] = False,
+    ) -> int:
+        """List open obligations, soonest due first (overdue ones say so)."""
+        return list_obligations(globals_of(ctx), include_closed=all)
+
+    @group.command("close")
+    def close(
+        ctx: typer.Context,
+        id: Annotated[int, typer.Argument(help="Obligation id.")],
+        note: Annotated[str | None, typer.Option("--note", help="What was done.")] = None,
+    ) -> int:
+        """Close an obligation, as yourself, with a note (recorded)."""
+        g = globals_of(ctx)
+        record = g.open_store().close_obligation(id, user=g.user, note=note)
+        print(f"obligation {record.id} ({record.kind}) closed by {g.user}")
+        return Exit.OK
+
+    app.add_typer(group, name="obligation")
+
+
+def list_obligations(g: Globals, *, include_closed: bool) -> int:
+    store = g.open_store()
+    now = datetime.now(UTC)
+    rows = store.list_obligations(open_only=not include_closed)
+    if g.json:
+        print(json.dumps([
+            {"id": o.id, "deployment": o.deployment_id, "kind": o.kind, "text": o.text,
+             "due_at": o.due_at.isoformat(), "overdue": o.due_at < now}
+            for o in rows
+        ], indent=2))
+        return Exit.OK
+    if not rows:
+        print("no open obligations")
+    for o in rows:
+        state = "OVERDUE" if o.due_at < now else "due"
+        print(f"{o.id}  deployment {o.deployment_id}  {o.kind}: {o.text} — {state} "
+              f"{o.due_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}")
+    return Exit.OK
