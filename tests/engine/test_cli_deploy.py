@@ -175,3 +175,41 @@ def test_ctrl_c_cancels_cleanly_and_exits_130(tmp_path: Path, sig: int) -> None:
     assert history[0]["status"] == "cancelled"
     steps = json.loads(rg(tmp_path, "show", "1", "--format", "json").stdout)["steps"]
     assert [(s["step"], s["status"]) for s in steps] == [("hang", "cancelled")]
+
+
+def test_irreversible_migration_is_undone_by_restoring_this_deployments_backup(tmp_path: Path) -> None:
+    """Real drivers: a SQLite backup, a migration that destroys data, a failed health check;
+    rollback swaps the target back and restores the backup, and the data is back."""
+    import sqlite3
+
+    db = tmp_path / "app.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE payments (id INTEGER PRIMARY KEY, method TEXT)")
+        conn.executemany("INSERT INTO payments (method) VALUES (?)", [("card",), ("upi",), ("wallet",)])
+    migration = "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE payments'); c.commit()"
+    write_config(
+        tmp_path,
+        "  staging:\n"
+        + TARGET
+        + "    deploy:\n"
+        f"      - {{id: backup, uses: backup, with: {{database: 'sqlite:///{db}'}}}}\n"
+        f"      - {{id: migrate, uses: migrate, with: {{run: [python3, -c, \"{migration}\", {db}], mode: irreversible}}}}\n"
+        "      - {id: release, uses: target}\n"
+        "      - {id: health, uses: command, with: {run: [sh, -c, 'test $RELEASEGATE_VERSION != 2.0']}, on_failure: rollback}\n",
+    )
+    assert rg(tmp_path, "deploy", "staging", "1.0").returncode == 0
+    with sqlite3.connect(db) as conn:  # 1.0 ran the same migration: put the data back
+        conn.execute("CREATE TABLE IF NOT EXISTS payments (id INTEGER PRIMARY KEY, method TEXT)")
+        if not conn.execute("SELECT count(*) FROM payments").fetchone()[0]:
+            conn.executemany("INSERT INTO payments (method) VALUES (?)", [("card",), ("upi",), ("wallet",)])
+    done = rg(tmp_path, "deploy", "staging", "2.0")
+    assert done.returncode == 5, done.stdout + done.stderr
+    assert (tmp_path / "live.txt").read_text().strip() == "1.0"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT method FROM payments ORDER BY id").fetchall() == [("card",), ("upi",), ("wallet",)]
+    steps = json.loads(rg(tmp_path, "show", "2", "--format", "json").stdout)["steps"]
+    assert [(s["step"], s["phase"], s["status"]) for s in steps if s["phase"] != "deploy"] == [
+        ("release", "deploy:undo", "succeeded"),
+        ("migrate", "deploy:undo", "failed"),
+        ("restore-backup", "rollback", "succeeded"),
+    ]
