@@ -33,7 +33,7 @@ BIN = Path(sys.executable).parent
 RELEASEGATE = str(BIN / "releasegate")
 ANSIBLE = shutil.which("ansible-playbook", path=str(BIN)) or shutil.which("ansible-playbook")
 RUNS = 3
-OUR_RUNS = 7
+OUR_RUNS = 9
 """Runs of each releasegate deploy (empty plan, 70 steps), interleaved; medians reported."""
 _ENV = dict(os.environ)
 
@@ -129,13 +129,14 @@ def orchestration(work: Path, url: str) -> None:
         bare.append(_deploy(empty, f"1.0.{i}"))
         times.append(_deploy(full, f"1.0.{i}"))
     ours, nothing = statistics.median(times), statistics.median(bare)
-    per_step = (ours - nothing) / 70
+    # each pair ran back to back: their difference cancels most of the machine's drift
+    per_step = statistics.median(full - empty for full, empty in zip(times, bare, strict=True)) / 70
     print(f"orchestration.releasegate_70_steps: {ours * 1000:.0f} ms (median of {OUR_RUNS})")
     print(f"orchestration.releasegate_per_step: {ours / 70 * 1000:.2f} ms (whole run / 70)")
     print(f"orchestration.releasegate_empty_plan: {nothing * 1000:.0f} ms (median of {OUR_RUNS})")
     print(
         f"orchestration.releasegate_overhead_per_step: {per_step * 1000:.2f} ms "
-        "((70 steps - empty plan) / 70)"
+        f"((70 steps - empty plan) / 70, median of {OUR_RUNS} back-to-back pairs)"
     )
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"deploy.peak_rss: {peak_kb / 1024:.0f} MB (max RSS of the deploy processes)")

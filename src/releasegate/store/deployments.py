@@ -39,8 +39,7 @@ _FINISH_STEP_RUN = (
         finished_at=bindparam("finished_at"),
     )
     .returning(  # not the output and evidence just written: they can be large
-        *(_STEP_RUNS.c[name] for name in ("deployment_id", "step_id", "phase", "attempt")),
-        _STEP_RUNS.c.started_at,
+        *(_STEP_RUNS.c[c] for c in ("deployment_id", "step_id", "phase", "attempt", "started_at"))
     )
 )
 _LOCK_DEPLOYMENT = (
