@@ -169,3 +169,19 @@ def test_step_runs_record_attempts_in_order(clocked_store: Store, clock: FakeClo
     ]
     types = [e.type for e in store.list_events(deployment_id=d)]
     assert types[1:] == ["step.started", "step.failed", "step.started", "step.succeeded"]
+
+
+def test_deployment_summaries_are_newest_first_without_plans(store: Store) -> None:
+    first = store.create_deployment(environment="staging", version="1.0", kind="normal", user="a", plan={"big": "x" * 1000})
+    store.set_deployment_status(first.id, "running")
+    store.set_deployment_status(first.id, "succeeded")
+    second = store.create_deployment(environment="staging", version="1.1", kind="major", user="a", plan={})
+    store.create_deployment(environment="production", version="1.0", kind="normal", user="a", plan={})
+    summaries = store.list_deployment_summaries(environment="staging")
+    assert [(s.id, s.version, s.kind, s.status) for s in summaries] == [
+        (second.id, "1.1", "major", "pending"),
+        (first.id, "1.0", "normal", "succeeded"),
+    ]
+    assert summaries[1].finished_at is not None
+    assert summaries[1].finished_at.tzinfo is not None
+    assert not hasattr(summaries[0], "plan")

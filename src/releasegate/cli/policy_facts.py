@@ -16,7 +16,7 @@ from releasegate.policy.facts import (
 from releasegate.store.records import (
     ApprovalRecord,
     CampaignRecord,
-    DeploymentRecord,
+    DeploymentSummary,
     FreezeRecord,
     IncidentRecord,
 )
@@ -34,10 +34,9 @@ class FactSource(Protocol):
     def list_incidents(self, *, include_closed: bool = False) -> list[IncidentRecord]: ...
     def list_freezes(self) -> list[FreezeRecord]: ...
     def list_campaigns(self) -> list[CampaignRecord]: ...
-    def list_deployments(
-        self, *, environment: str | None = None, status: str | None = None,
-        limit: int | None = 50, newest_first: bool = True,
-    ) -> list[DeploymentRecord]: ...
+    def list_deployment_summaries(
+        self, *, environment: str | None = None, limit: int | None = 500
+    ) -> list[DeploymentSummary]: ...
 
 
 def approval_fact(record: ApprovalRecord) -> ApprovalFact:
@@ -84,7 +83,7 @@ def policy_facts_from_store(
                 id=d.id, environment=d.environment, version=d.version, kind=d.kind,
                 status=d.status, finished_at=d.finished_at,
             )
-            for d in store.list_deployments(environment=name, limit=_HISTORY)
+            for d in store.list_deployment_summaries(environment=name, limit=_HISTORY)
         )
     return PolicyFacts(
         approvals=approvals, incidents=incidents, freezes=freezes, campaigns=campaigns,

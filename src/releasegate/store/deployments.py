@@ -15,6 +15,7 @@ from releasegate.store.records import (
     FINAL_STATUSES,
     STEP_STATUSES,
     DeploymentRecord,
+    DeploymentSummary,
     JsonDict,
     ReleaseRecord,
     StepRunRecord,
@@ -164,6 +165,25 @@ class Deployments(StoreBase):
             query = query.limit(limit)
         with self._read() as session:
             return [_deployment(row) for row in session.scalars(query)]
+
+    def list_deployment_summaries(
+        self, *, environment: str | None = None, limit: int | None = 500
+    ) -> list[DeploymentSummary]:
+        """Newest first, without plans (a plan can be tens of KB: policy reads hundreds)."""
+        query = select(
+            DeploymentRow.id,
+            DeploymentRow.environment,
+            DeploymentRow.version,
+            DeploymentRow.kind,
+            DeploymentRow.status,
+            DeploymentRow.finished_at,
+        ).order_by(DeploymentRow.id.desc())
+        if environment is not None:
+            query = query.where(DeploymentRow.environment == environment)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as session:
+            return [to_record(DeploymentSummary, row) for row in session.execute(query)]
 
     def set_deployment_status(
         self, id: int, status: str, *, detail: str | None = None

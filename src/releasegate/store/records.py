@@ -91,6 +91,18 @@ class DeploymentRecord:
 
 
 @dataclass(frozen=True)
+class DeploymentSummary:
+    """A deployment without its plan: what policy and listings need, cheaply."""
+
+    id: int
+    environment: str
+    version: str
+    kind: str
+    status: str
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
 class StepRunRecord:
     """One attempt at one step of a deployment."""
 
