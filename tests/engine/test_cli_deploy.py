@@ -213,3 +213,22 @@ def test_irreversible_migration_is_undone_by_restoring_this_deployments_backup(t
         ("migrate", "deploy:undo", "failed"),
         ("restore-backup", "rollback", "succeeded"),
     ]
+
+
+def test_check_runs_the_gates_only_and_is_not_a_deployment(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        "  staging:\n"
+        + TARGET
+        + "    gates:\n      - {id: unit, uses: command, with: {run: [sh, -c, 'test $RELEASEGATE_VERSION != 9.9']}}\n"
+        "    deploy:\n      - {id: release, uses: target}\n",
+    )
+    ok = rg(tmp_path, "check", "staging", "1.0")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "deployment 1: checked — 1 gates passed" in ok.stdout
+    bad = rg(tmp_path, "check", "staging", "9.9")
+    assert bad.returncode == 1
+    assert "deployment 2: check_failed — gate unit failed" in bad.stdout
+    assert not (tmp_path / "live.txt").exists()  # nothing was deployed
+    status = json.loads(rg(tmp_path, "--json", "status").stdout)
+    assert status["environments"][0]["live_version"] is None
