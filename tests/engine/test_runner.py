@@ -352,3 +352,19 @@ def test_builtin_registry_is_lazy_and_names_match() -> None:
     registry = load_registry()
     for kind, name, _module, _cls in BUILTINS:
         assert registry.get(kind, name).name == name
+
+
+def test_after_a_manual_rollback_the_rolled_back_version_is_not_stable(
+    tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path
+) -> None:
+    config = make_config(tmp_path, deploy=[{"id": "release", "uses": "target"}])
+    engine, _ = make_engine(config)
+    for version in ("1.0.0", "1.1.0", "1.2.0"):
+        assert _deploy(engine, "staging", version).status == "succeeded"
+    assert asyncio.run(engine.rollback("staging")).status == "succeeded"  # 1.2.0 → 1.1.0
+    preview = engine.rollback_preview("staging")
+    # live is 1.1.0 (brought back by the rollback); further back is 1.0.0, never 1.2.0
+    assert (preview.live_version, preview.to_version) == ("1.1.0", "1.0.0")
+    assert preview.actions == ("release: swap back to 1.0.0",)
+    assert asyncio.run(engine.rollback("staging")).status == "succeeded"
+    assert live_file.read_text() == "1.0.0"

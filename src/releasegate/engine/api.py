@@ -276,10 +276,10 @@ class Engine:
 
     # -- manual rollback --------------------------------------------------------------
     def rollback_preview(self, env: str, *, to: str | None = None) -> RollbackPreview:
-        from releasegate.engine.history import estimate_rollback_s, previous_stable
+        from releasegate.engine.history import estimate_rollback_s, live_deployment, previous_stable
 
         environment_of(self.config, env)
-        live = self.store.last_successful(env)
+        live = live_deployment(self.store, env)
         target = to or previous_stable(self.store, env)
         actions: list[str] = []
         if live is not None:
@@ -308,10 +308,10 @@ class Engine:
 
     async def rollback(self, env: str, *, to: str | None = None, reason: str | None = None) -> Outcome:
         """Roll ``env`` back from its live deployment to ``to`` (default: previous stable)."""
-        from releasegate.engine.history import previous_stable
+        from releasegate.engine.history import live_deployment, previous_stable
 
         environment_of(self.config, env)
-        live = self.store.last_successful(env)
+        live = live_deployment(self.store, env)
         if live is None:
             raise UsageError(f"nothing has been deployed to {env}: there is nothing to roll back")
         target = to or previous_stable(self.store, env)
