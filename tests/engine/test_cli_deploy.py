@@ -232,3 +232,36 @@ def test_check_runs_the_gates_only_and_is_not_a_deployment(tmp_path: Path) -> No
     assert not (tmp_path / "live.txt").exists()  # nothing was deployed
     status = json.loads(rg(tmp_path, "--json", "status").stdout)
     assert status["environments"][0]["live_version"] is None
+
+
+def test_changed_paths_since_the_live_commit_drive_if_conditions(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    write_config(
+        tmp_path,
+        "  staging:\n    deploy:\n"
+        "      - {id: migrate, uses: command, with: {run: [/bin/true]}, if: \"changed('migrations/*')\"}\n"
+        "      - {id: beta, uses: command, with: {run: [/bin/true]}, if: flags.beta}\n",
+    )
+    git("init", "-q", "-b", "main")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "start")
+
+    def statuses(out: str) -> dict[str, str]:
+        dep = json.loads(out)
+        return {s["step"]: s["status"] for s in dep["steps"]}
+
+    # nothing recorded yet: what changed is unknown, so the conditional step runs
+    assert rg(tmp_path, "deploy", "staging", "1.0").returncode == 0
+    assert statuses(rg(tmp_path, "show", "1", "--format", "json").stdout) == {"migrate": "succeeded", "beta": "skipped"}
+    (tmp_path / "README").write_text("docs only\n")
+    git("add", "README")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "docs")
+    assert rg(tmp_path, "deploy", "staging", "1.1", "--flag", "beta").returncode == 0
+    assert statuses(rg(tmp_path, "show", "2", "--format", "json").stdout) == {"migrate": "skipped", "beta": "succeeded"}
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "0002.sql").write_text("ALTER TABLE x ADD y;\n")
+    git("add", "migrations")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "migration")
+    assert rg(tmp_path, "deploy", "staging", "1.2").returncode == 0
+    assert statuses(rg(tmp_path, "show", "3", "--format", "json").stdout) == {"migrate": "succeeded", "beta": "skipped"}

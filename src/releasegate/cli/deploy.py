@@ -12,6 +12,10 @@ from releasegate.cli.context import globals_of
 KindOption = Annotated[
     str, typer.Option("--kind", help="normal, major, hotfix or rollback.")
 ]
+FlagOption = Annotated[
+    list[str] | None,
+    typer.Option("--flag", help="Set flags.NAME for the steps' if: expressions (repeatable)."),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -21,11 +25,12 @@ def register(app: typer.Typer) -> None:
         env: Annotated[str, typer.Argument(help="The environment.")],
         version: Annotated[str | None, typer.Argument(help="The version to deploy.")] = None,
         kind: KindOption = "normal",
+        flag: FlagOption = None,
     ) -> int:
         """Print what a deployment would do, as a tree: the dry run. Runs nothing."""
         from releasegate.cli import deploy_impl
 
-        return deploy_impl.plan(globals_of(ctx), env, version, kind=kind)
+        return deploy_impl.plan(globals_of(ctx), env, version, kind=kind, flags=flag or [])
 
     @app.command()
     def check(
@@ -33,11 +38,12 @@ def register(app: typer.Typer) -> None:
         env: Annotated[str, typer.Argument(help="The environment.")],
         version: Annotated[str, typer.Argument(help="The version.")],
         kind: KindOption = "normal",
+        flag: FlagOption = None,
     ) -> int:
         """Run the policy and the gates only; nothing is deployed."""
         from releasegate.cli import deploy_impl
 
-        return deploy_impl.check(globals_of(ctx), env, version, kind=kind)
+        return deploy_impl.check(globals_of(ctx), env, version, kind=kind, flags=flag or [])
 
     @app.command()
     def deploy(
@@ -53,6 +59,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--override-freeze", help="Emergency through a hard freeze (admin).")
         ] = False,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
+        flag: FlagOption = None,
     ) -> int:
         """Deploy VERSION to ENV: gates, deploy steps, verification, rollback on failure."""
         from releasegate.cli import deploy_impl
@@ -66,6 +73,7 @@ def register(app: typer.Typer) -> None:
             reason=reason,
             override_freeze=override_freeze,
             yes=yes,
+            flags=flag or [],
         )
 
     @app.command()

@@ -55,7 +55,7 @@ def _exit(outcome: Outcome) -> int:
     return int(EXIT_FOR.get(outcome.status, Exit.FAILED))
 
 
-def plan(g: Globals, env: str, version: str | None, *, kind: str) -> int:
+def plan(g: Globals, env: str, version: str | None, *, kind: str, flags: list[str]) -> int:
     from releasegate.cli.plan_view import print_plan, print_rollback_preview
 
     engine = build_engine(g)
@@ -65,16 +65,16 @@ def plan(g: Globals, env: str, version: str | None, *, kind: str) -> int:
         return Exit.OK
     if version is None:
         raise UsageError("plan needs a VERSION (or --kind rollback)")
-    print_plan(engine.plan(env, version, kind), as_json=g.json)
+    print_plan(engine.plan(env, version, kind, flags=flags), as_json=g.json)
     return Exit.OK
 
 
-def check(g: Globals, env: str, version: str, *, kind: str) -> int:
+def check(g: Globals, env: str, version: str, *, kind: str, flags: list[str]) -> int:
     from releasegate.cli.policy_gate import enforce_policy
 
     with _view(g, f"check {env} {version}") as view:
         engine = build_engine(g, view)
-        the_plan = engine.plan(env, version, kind)
+        the_plan = engine.plan(env, version, kind, flags=flags)
         enforce_policy(g, engine, the_plan, emergency=False, override_freeze=False)
         outcome = asyncio.run(engine.check(the_plan))
     return _exit(outcome)
@@ -90,6 +90,7 @@ def deploy(
     reason: str | None,
     override_freeze: bool,
     yes: bool,
+    flags: list[str] | None = None,
     demo_override: str | None = None,
     bootstrap: bool = False,
 ) -> int:
@@ -103,7 +104,7 @@ def deploy(
         kind = "hotfix"
     view = _view(g, f"deploy {env} {version} ({kind})")
     engine = build_engine(g, view)
-    the_plan = engine.plan(env, version, kind, emergency=emergency)
+    the_plan = engine.plan(env, version, kind, emergency=emergency, flags=flags or [])
     decision = enforce_policy(
         g,
         engine,

@@ -54,7 +54,8 @@ class Release:
     kind: str = "normal"
     previous_version: str | None = None
     commit: str | None = None
-    changed_paths: tuple[str, ...] = ()
+    changed_paths: tuple[str, ...] | None = ()
+    """Paths changed since the live version's commit; None when that cannot be known."""
     flags: Mapping[str, bool] = field(default_factory=dict)
     emergency: bool = False
 

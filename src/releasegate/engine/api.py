@@ -9,7 +9,7 @@ import inspect
 import os
 import random
 import socket
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,24 +81,47 @@ class Engine:
 
     # -- planning ---------------------------------------------------------------------
     def release(
-        self, env: str, version: str, kind: str = "normal", *, emergency: bool = False
+        self,
+        env: str,
+        version: str,
+        kind: str = "normal",
+        *,
+        emergency: bool = False,
+        flags: Collection[str] = (),
     ) -> Release:
+        """What is being deployed: version, kind, what is live, the commit and what changed."""
+        from releasegate.engine.changes import changed_paths, head_commit
+        from releasegate.engine.history import live_deployment
+
         environment_of(self.config, env)
+        live = live_deployment(self.store, env)
+        commit = head_commit(self.workdir)
         return Release(
             environment=env,
             version=version,
             kind=kind,
             previous_version=self.store.live_version(env),
+            commit=commit,
+            changed_paths=changed_paths(self.workdir, live.commit if live else None, commit),
+            flags={name: True for name in flags},
             emergency=emergency,
         )
 
-    def plan(self, env: str, version: str, kind: str = "normal", *, emergency: bool = False) -> Plan:
+    def plan(
+        self,
+        env: str,
+        version: str,
+        kind: str = "normal",
+        *,
+        emergency: bool = False,
+        flags: Collection[str] = (),
+    ) -> Plan:
         if kind not in ("normal", "major", "hotfix", "rollback"):
             raise UsageError(f"--kind {kind!r}: use normal, major, hotfix or rollback")
         return compile_plan(
             self.config,
             env,
-            self.release(env, version, kind, emergency=emergency),
+            self.release(env, version, kind, emergency=emergency, flags=flags),
             self.registry,
             emergency=emergency,
         )
@@ -167,6 +190,7 @@ class Engine:
             plan=plan.to_json(),
             reason=reason,
             emergency=emergency,
+            commit=plan.release.commit,
         )
         if policy is not None:
             self.store.append_event("policy.decision", dict(policy), deployment_id=dep.id)

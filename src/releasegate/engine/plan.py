@@ -110,6 +110,11 @@ class Plan:
             "version": self.version,
             "kind": self.kind,
             "previous_version": self.release.previous_version,
+            "commit": self.release.commit,
+            "changed_paths": None
+            if self.release.changed_paths is None
+            else list[JsonValue](self.release.changed_paths),
+            "flags": list[JsonValue](sorted(self.release.flags)),
             "emergency": self.emergency,
             "target": self.target,
             "concurrency": self.concurrency,
@@ -163,6 +168,13 @@ def compile_plan(
     if any(s.uses == TARGET_STEP for s in deploy_steps) and env.target is None:
         raise ConfigError(
             f"environments.{env_name}: a deploy step uses the target, but no target is configured"
+        )
+    if release.changed_paths is None and any(
+        s.condition and "changed(" in s.condition for s in [*gate_steps, *deploy_steps, *post_steps]
+    ):
+        notes.append(
+            "what changed since the live version is unknown (no git repository or no "
+            "recorded commit): changed(...) conditions count as true"
         )
     if release.kind == "hotfix" or emergency:
         notes.append(
