@@ -65,7 +65,16 @@ def plan(g: Globals, env: str, version: str | None, *, kind: str, flags: list[st
         return Exit.OK
     if version is None:
         raise UsageError("plan needs a VERSION (or --kind rollback)")
-    print_plan(engine.plan(env, version, kind, flags=flags), as_json=g.json)
+    from datetime import UTC, datetime
+
+    from releasegate.cli.policy_facts import policy_facts_from_store
+    from releasegate.policy.api import check_deploy
+
+    the_plan = engine.plan(env, version, kind, flags=flags)
+    promote_from = engine.config.environments[env].promote_from
+    facts = policy_facts_from_store(engine.store, env, version=version, promote_from=promote_from)
+    decision = check_deploy(engine.config, env, version, kind, g.user, facts, datetime.now(UTC))
+    print_plan(the_plan, as_json=g.json, policy=decision.to_json(), policy_text=decision.explain())
     return Exit.OK
 
 

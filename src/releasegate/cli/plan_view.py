@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
+from releasegate.config.types import format_duration
 from releasegate.engine.api import RollbackPreview
 from releasegate.engine.plan import Plan, PlannedStep
 
@@ -20,13 +22,14 @@ def _step_line(step: PlannedStep) -> Text:
     if step.needs:
         extras.append("needs " + ", ".join(step.needs))
     if step.timeout_s:
-        extras.append(f"timeout {step.timeout_s:g}s")
+        extras.append(f"timeout {format_duration(timedelta(seconds=step.timeout_s))}")
     if step.retries:
         extras.append(f"retries {step.retries}")
     if step.on_failure != "stop":
         extras.append(f"on failure: {step.on_failure}")
     if step.checklist:
-        extras.append("proves " + ", ".join(step.checklist))
+        n = len(step.checklist)
+        extras.append(f"proves {n} checklist item{'s' if n > 1 else ''}")
     if extras:
         line.append("  (" + "; ".join(extras) + ")", style="dim")
     if step.skip_reason:
@@ -34,9 +37,17 @@ def _step_line(step: PlannedStep) -> Text:
     return line
 
 
-def print_plan(plan: Plan, *, as_json: bool, console: Console | None = None) -> None:
+def print_plan(
+    plan: Plan,
+    *,
+    as_json: bool,
+    console: Console | None = None,
+    policy: dict[str, object] | None = None,
+    policy_text: str = "",
+) -> None:
+    """The plan as a tree, then what policy says about running it now (the dry run)."""
     if as_json:
-        print(json.dumps(plan.to_json(), indent=2))
+        print(json.dumps({**plan.to_json(), "policy": policy}, indent=2, default=str))
         return
     console = console or Console()
     title = (
@@ -63,6 +74,8 @@ def print_plan(plan: Plan, *, as_json: bool, console: Console | None = None) -> 
     for note in plan.notes:
         tree.add(Text(note, style="yellow"))
     console.print(tree)
+    if policy_text:
+        console.print(policy_text, highlight=False, markup=False, soft_wrap=True)
     console.print("This is a dry run: nothing was run or recorded.", style="dim")
 
 
