@@ -46,8 +46,11 @@ def test_demo_runs_the_story_end_to_end_and_cleans_up(tmp_path: Path) -> None:
         "chain intact",
     ):
         assert line in out, line
-    traffic = re.search(r"(\d+) requests during the release, (\d+) failed", out)
-    assert traffic is not None
-    assert int(traffic.group(1)) > 100
-    assert traffic.group(2) == "0"
+    # zero failed requests while production swapped 1.1.5 → 1.2.0, and while staging swapped
+    # to the bad 1.2.1 and was rolled back to 1.2.0
+    traffic = re.findall(r"(production|staging): (\d+) requests during the swaps, (\d+) failed", out)
+    assert [env for env, _, _ in traffic] == ["production", "staging"]
+    for _env, sent, failed in traffic:
+        assert int(sent) > 100
+        assert failed == "0"
     assert _our_processes(workspace.group(1)) == []

@@ -129,7 +129,7 @@ class Story:
             self.say("Refused now, with the reason and the next allowed time. The demo goes on "
                      "under a recorded demo override (the audit log keeps it as policy.demo_override).")
             override = OVERRIDE
-        self._with_traffic(lambda: self.deploy("dave", "production", "1.2.0", override=override))
+        self._with_traffic("production", lambda: self.deploy("dave", "production", "1.2.0", override=override))
         self._announcements()
         self.rg("dave", "confirm", str(self.ids["production 1.2.0"]), "prod.team-assembled",
                 "--note", "devops, backend, QA and on-call on the call", expect=(0, 2))
@@ -137,8 +137,10 @@ class Story:
         self.act("6. Hotfix 1.2.1, the emergency path", "A payment bug needs a fix now. The "
                  "on-call engineer takes the emergency path: fast-track gates only, staging "
                  "first. 1.2.1 is bad on purpose: UPI payments fail every time.")
-        self.deploy("dave", "staging", "1.2.1", "--emergency", "--reason", "critical payment bug",
-                    expect=(Exit.ROLLED_BACK,))
+        self._with_traffic("staging", lambda: self.deploy(
+            "dave", "staging", "1.2.1", "--emergency", "--reason", "critical payment bug",
+            expect=(Exit.ROLLED_BACK,),
+        ))
         self.say("The smoke test that pays with every method caught it; releasegate rolled staging "
                  "back to 1.2.0 by itself. Production never saw 1.2.1.")
         self.rg("dave", "plan", "production", "--kind", "rollback")
@@ -173,13 +175,14 @@ class Story:
                 status.update(f"soaking 1.2.0 on staging… {left}s left")
                 time.sleep(1)
 
-    def _with_traffic(self, action: Callable[[], int]) -> None:
+    def _with_traffic(self, env: str, action: Callable[[], int]) -> None:
+        """Run ``action`` while a client sends steady traffic to ``env``; none may fail."""
         from releasegate.cli.demo_traffic import Traffic
 
-        with Traffic(self.ws.url("production")) as traffic:
+        with Traffic(self.ws.url(env)) as traffic:
             action()
             time.sleep(1)
-        self.say(traffic.summary())
+        self.say(f"{env}: {traffic.summary()}")
         if traffic.failed:
             raise DemoFailed(f"{traffic.failed} requests failed during a zero-downtime release")
 

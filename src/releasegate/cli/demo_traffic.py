@@ -53,7 +53,7 @@ class Traffic:
 
     def summary(self) -> str:
         seen = ", ".join(f"{v}: {n}" for v, n in sorted(self.versions.items()))
-        text = f"{self.sent} requests during the release, {self.failed} failed (answered by {seen or 'nobody'})"
+        text = f"{self.sent} requests during the swaps, {self.failed} failed (answered by {seen or 'nobody'})"
         if self.errors:
             text += "; errors: " + ", ".join(f"{k} ×{n}" for k, n in self.errors.items())
         return text
