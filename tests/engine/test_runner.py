@@ -368,3 +368,24 @@ def test_after_a_manual_rollback_the_rolled_back_version_is_not_stable(
     assert preview.actions == ("release: swap back to 1.0.0",)
     assert asyncio.run(engine.rollback("staging")).status == "succeeded"
     assert live_file.read_text() == "1.0.0"
+
+
+def test_emergency_caps_verification_where_it_feeds_production(tmp_path: Path, make_engine: EngineFactory) -> None:
+    from releasegate.config.models import Config
+
+    config = Config.model_validate({
+        "project": "t",
+        "emergency": {"staging_verify_max": "15m", "roles": ["on-call"]},
+        "environments": {
+            "staging": {"verify": [{"stage": "short", "for": "10m"}, {"stage": "long", "for": "1h"}]},
+            "production": {"promote_from": "staging", "verify": [{"stage": "long", "for": "2h"}]},
+        },
+    })
+    engine, _ = make_engine(config)
+    normal = engine.plan("staging", "1.2.1", "hotfix")
+    assert [(v.stage, v.for_s) for v in normal.verify] == [("short", 600), ("long", 3600)]
+    fast = engine.plan("staging", "1.2.1", "hotfix", emergency=True)
+    assert [(v.stage, v.for_s) for v in fast.verify] == [("short", 600), ("long", 300)]
+    assert "emergency: verification here is capped at 15m in all" in fast.notes
+    prod = engine.plan("production", "1.2.1", "hotfix", emergency=True)
+    assert [(v.stage, v.for_s) for v in prod.verify] == [("long", 7200)]  # production watches longer

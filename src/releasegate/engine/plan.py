@@ -176,6 +176,14 @@ def compile_plan(
             "what changed since the live version is unknown (no git repository or no "
             "recorded commit): changed(...) conditions count as true"
         )
+    cap_s: float | None = None
+    feeds = any(e.promote_from == env_name for e in config.environments.values())
+    if emergency and feeds and env.verify:
+        cap_s = config.emergency.staging_verify_max.total_seconds()
+        notes.append(
+            "emergency: verification here is capped at "
+            f"{format_duration(config.emergency.staging_verify_max)} in all"
+        )
     if release.kind == "hotfix" or emergency:
         notes.append(
             f"hotfix: monitor closely for {format_duration(config.emergency.monitor_for)}, "
@@ -188,7 +196,7 @@ def compile_plan(
         release=release,
         gates=tuple(gate_steps),
         deploy=tuple(deploy_steps),
-        verify=tuple(_compile_verify(env.verify)),
+        verify=tuple(_compile_verify(env.verify, cap_s=cap_s)),
         post=tuple(post_steps),
         rollback_steps=tuple(rollback_steps),
         concurrency=env.concurrency,
@@ -253,8 +261,17 @@ def _compile_steps(
     return planned
 
 
-def _compile_verify(stages: Sequence[VerifyStage]) -> list[PlannedVerify]:
-    return [
-        PlannedVerify(stage=v.stage, for_s=v.for_.total_seconds(), check=dict(v.check))
-        for v in stages
-    ]
+def _compile_verify(stages: Sequence[VerifyStage], *, cap_s: float | None) -> list[PlannedVerify]:
+    """The verify stages; with ``cap_s`` their durations add up to at most that (the
+    emergency path's "verify fix in staging, 15 minutes max"): later stages are cut first."""
+    planned: list[PlannedVerify] = []
+    left = cap_s
+    for v in stages:
+        duration = v.for_.total_seconds()
+        if left is not None:
+            duration = min(duration, left)
+            left -= duration
+            if duration <= 0:
+                continue
+        planned.append(PlannedVerify(stage=v.stage, for_s=duration, check=dict(v.check)))
+    return planned
