@@ -389,3 +389,81 @@ def test_emergency_caps_verification_where_it_feeds_production(tmp_path: Path, m
     assert "emergency: verification here is capped at 15m in all" in fast.notes
     prod = engine.plan("production", "1.2.1", "hotfix", emergency=True)
     assert [(v.stage, v.for_s) for v in prod.verify] == [("long", 7200)]  # production watches longer
+
+
+def _with_confirm(config_dict: dict[str, object]) -> object:
+    from releasegate.config.models import Config
+
+    return Config.model_validate(config_dict)
+
+
+def test_required_confirmations_hold_the_deployment_until_signed(
+    tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path
+) -> None:
+    import threading
+    import time
+
+    from releasegate.drivers.checks.confirm import Confirm
+    from releasegate.store.api import open_store
+
+    config = _with_confirm({
+        "project": "t",
+        "confirmations": [
+            {"id": "team-assembled", "text": "Team assembled", "by": ["devops"], "environments": ["staging"], "wait": "10s"},
+            {"id": "runbooks", "text": "Runbooks updated", "phase": "post"},
+            {"id": "hotfix-branch", "text": "Hotfix branch", "kinds": ["hotfix"]},
+        ],
+        "environments": {"staging": {
+            "target": {"uses": "fake-target", "with": {"file": str(live_file)}},
+            "gates": [_step("unit", log)],
+            "deploy": [{"id": "release", "uses": "target"}],
+        }},
+    })
+    engine, reporter = make_engine(config)
+    engine.registry.register("step", Confirm)  # type: ignore[arg-type]
+    plan = engine.plan("staging", "1.0.0")
+    assert [s.id for s in plan.gates] == ["unit", "sign.team-assembled"]  # post and hotfix-only: not waited for
+    assert [s.id for s in engine.plan("staging", "1.0.0", signatures=False).gates] == ["unit"]
+
+    def sign_when_asked() -> None:
+        other = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+        for _ in range(200):
+            deps = other.list_deployments(limit=1)
+            if deps and any(r.step_id == "sign.team-assembled" for r in other.list_step_runs(deps[0].id)):
+                time.sleep(0.3)
+                other.add_confirmation(deployment_id=deps[0].id, item="team-assembled", user="dave", note="all here")
+                return
+            time.sleep(0.05)
+
+    signer = threading.Thread(target=sign_when_asked)
+    signer.start()
+    outcome = asyncio.run(engine.deploy(plan))
+    signer.join()
+    assert outcome.status == "succeeded"
+    runs = {r.step_id: r for r in engine.store.list_step_runs(outcome.deployment_id)}
+    assert runs["sign.team-assembled"].summary == "team-assembled signed by dave"
+    assert live_file.read_text() == "1.0.0"
+    waiting = [d for t, d in reporter.events if t == "step.output" and d.get("step") == "sign.team-assembled"]
+    assert waiting
+    assert f"releasegate confirm {outcome.deployment_id} team-assembled" in str(waiting[0]["line"])
+
+
+def test_an_unsigned_confirmation_fails_the_gates_after_its_wait(
+    tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path
+) -> None:
+    from releasegate.drivers.checks.confirm import Confirm
+
+    config = _with_confirm({
+        "project": "t",
+        "confirmations": [{"id": "review", "text": "Code review", "by": ["tech-lead"], "wait": "1s"}],
+        "environments": {"staging": {
+            "target": {"uses": "fake-target", "with": {"file": str(live_file)}},
+            "deploy": [{"id": "release", "uses": "target"}],
+        }},
+    })
+    engine, _ = make_engine(config)
+    engine.registry.register("step", Confirm)  # type: ignore[arg-type]
+    outcome = _deploy(engine, "staging", "1.0.0")
+    assert outcome.status == "failed"
+    assert outcome.detail == "gate sign.review failed: review was not signed within 1s (waiting for tech-lead)"
+    assert not live_file.exists()

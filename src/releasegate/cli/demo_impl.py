@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from releasegate.cli.context import Globals
+from releasegate.cli.demo_team import Team
 from releasegate.cli.demo_workspace import DEMO_SOAK_S, Workspace, prepare
 from releasegate.cli.errors import handle
 from releasegate.cli.exit_codes import Exit
@@ -39,6 +40,7 @@ class Story:
         self.console = console
         self.ws = ws
         self.mocks = mocks
+        self.team: Team | None = None
         self._told = 0
         self.started = time.monotonic()
         self.ids: dict[str, int] = {}
@@ -84,6 +86,9 @@ class Story:
             )
 
         code = self._check(handle(call), expect, args)
+        if self.team is not None:
+            for line in self.team.take():
+                self.say(line)
         store = g.open_store()
         self.ids[f"{env} {version}"] = store.list_deployments(environment=env, limit=1)[0].id
         store.close()
@@ -106,7 +111,9 @@ class Story:
         self.act("2. Staging: 1.2.0", "Version 1.2.0 adds payment reconciliation with an expand-only "
                  "migration. Every gate runs: the app's tests, lint, changelog, secret scan, "
                  "dependency audit; then backup, migration, zero-downtime release, health, "
-                 "version and smoke checks.")
+                 "version and smoke checks. While the gates run, the deployment waits for the "
+                 "people the checklist names to sign their items (releasegate confirm ID ITEM); "
+                 "the demo's team signs as soon as it is asked.")
         self.deploy("erin", "staging", "1.2.0")
 
         self.act("3. Why not production yet?", "Production needs QA, product owner and tech "
@@ -131,8 +138,6 @@ class Story:
             override = OVERRIDE
         self._with_traffic("production", lambda: self.deploy("dave", "production", "1.2.0", override=override))
         self._announcements()
-        self.rg("dave", "confirm", str(self.ids["production 1.2.0"]), "prod.team-assembled",
-                "--note", "devops, backend, QA and on-call on the call", expect=(0, 2))
 
         self.act("6. Hotfix 1.2.1, the emergency path", "A payment bug needs a fix now. The "
                  "on-call engineer takes the emergency path: fast-track gates only, staging "
@@ -196,8 +201,11 @@ def demo(*, keep: bool) -> int:
     os.environ.update(mocks.env())
     ws.changes.append(f"Slack and the status page are a local server speaking their APIs ({base})")
     story = Story(console, ws, mocks)
+    g = Globals.from_options(config=str(ws.config), db=None, as_user="demo", json=False)
     try:
-        story.tell()
+        with Team(g.load_config(), g.database_url) as team:
+            story.team = team
+            story.tell()
     except DemoFailed as exc:
         console.print(f"[red]demo failed: {exc}[/red]")
         return Exit.FAILED

@@ -83,7 +83,7 @@ def check(g: Globals, env: str, version: str, *, kind: str, flags: list[str]) ->
 
     with _view(g, f"check {env} {version}") as view:
         engine = build_engine(g, view)
-        the_plan = engine.plan(env, version, kind, flags=flags)
+        the_plan = engine.plan(env, version, kind, flags=flags, signatures=False)
         enforce_policy(g, engine, the_plan, emergency=False, override_freeze=False)
         outcome = asyncio.run(engine.check(the_plan))
     return _exit(outcome)

@@ -223,9 +223,18 @@ class Confirmation(Model):
     text: str
     by: StrList = Field(default_factory=list, description="Roles allowed to sign.")
     environments: StrList = Field(default_factory=list, description="Empty means every one.")
-    phase: Phase = "gates"
+    phase: Phase = Field(
+        "gates",
+        description="gates: signed while the gates run; deploy: before the deploy phase "
+        "changes anything; verify/post: recorded, never waited for.",
+    )
     kinds: list[Kind] = Field(default_factory=lambda: _kinds("normal", "major", "hotfix"))
-    required: bool = True
+    required: bool = Field(
+        True, description="A required gates/deploy confirmation holds the deployment until signed."
+    )
+    wait: Duration = Field(
+        timedelta(hours=1), description="How long a deployment waits for the signature."
+    )
     checklist: StrList = Field(default_factory=list)
 
 

@@ -115,6 +115,7 @@ class Engine:
         *,
         emergency: bool = False,
         flags: Collection[str] = (),
+        signatures: bool = True,
     ) -> Plan:
         if kind not in ("normal", "major", "hotfix", "rollback"):
             raise UsageError(f"--kind {kind!r}: use normal, major, hotfix or rollback")
@@ -124,6 +125,7 @@ class Engine:
             self.release(env, version, kind, emergency=emergency, flags=flags),
             self.registry,
             emergency=emergency,
+            signatures=signatures,
         )
 
     def runtime(self, plan: Plan, deployment_id: int) -> Runtime:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import JsonValue
@@ -136,6 +137,34 @@ def environment_of(config: Config, name: str) -> Environment:
         raise ConfigError(f"no environment named {name!r} (known: {known})") from None
 
 
+def signature_steps(config: Config, env_name: str, kind: str, phase: str) -> list[Step]:
+    """The ``confirm`` steps that hold a deployment until people sign what the config's
+    required confirmations of ``phase`` ask of this environment and kind."""
+    steps = []
+    for conf in config.confirmations:
+        if not conf.required or conf.phase != phase or kind not in conf.kinds:
+            continue
+        if conf.environments and env_name not in conf.environments:
+            continue
+        steps.append(
+            Step.model_validate(
+                {
+                    "id": f"sign.{conf.id}",
+                    "name": f"signed: {conf.text}",
+                    "uses": "confirm",
+                    "with": {
+                        "item": conf.id,
+                        "text": conf.text,
+                        "by": list(conf.by),
+                        "timeout": format_duration(conf.wait),
+                    },
+                    "timeout": format_duration(conf.wait + timedelta(minutes=1)),
+                }
+            )
+        )
+    return steps
+
+
 def compile_plan(
     config: Config,
     env_name: str,
@@ -143,8 +172,10 @@ def compile_plan(
     registry: Registry,
     *,
     emergency: bool = False,
+    signatures: bool = True,
 ) -> Plan:
-    """The plan for deploying ``release`` to ``env_name``."""
+    """The plan for deploying ``release`` to ``env_name``; ``signatures`` adds the steps that
+    wait for required confirmations (``releasegate check`` leaves them out)."""
     env = environment_of(config, env_name)
     notes: list[str] = []
     gates = list(env.gates)
@@ -154,9 +185,13 @@ def compile_plan(
         gates = [g for g in gates if g.id in keep]
         if dropped:
             notes.append("emergency fast track: skipping gates " + ", ".join(dropped))
+    deploy = list(env.deploy)
+    if signatures:
+        gates += signature_steps(config, env_name, release.kind, "gates")
+        deploy = signature_steps(config, env_name, release.kind, "deploy") + deploy
     gate_steps = _compile_steps(gates, "gates", release, registry, sequential=False)
     known = {s.id for s in gate_steps}
-    deploy_steps = _compile_steps(env.deploy, "deploy", release, registry, sequential=True)
+    deploy_steps = _compile_steps(deploy, "deploy", release, registry, sequential=True)
     post_steps = _compile_steps(env.post, "post", release, registry, sequential=True)
     rollback_steps = _compile_steps(env.rollback.steps, "rollback", release, registry, sequential=True)
     for steps in (deploy_steps, post_steps):
