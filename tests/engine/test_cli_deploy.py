@@ -265,3 +265,26 @@ def test_changed_paths_since_the_live_commit_drive_if_conditions(tmp_path: Path)
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "migration")
     assert rg(tmp_path, "deploy", "staging", "1.2").returncode == 0
     assert statuses(rg(tmp_path, "show", "3", "--format", "json").stdout) == {"migrate": "succeeded", "beta": "skipped"}
+
+
+def test_resume_refuses_a_deployment_whose_process_is_alive(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        "  staging:\n    gates:\n      - {id: slow, uses: command, with: {run: [sh, -c, 'touch started; sleep 4']}}\n",
+    )
+    first = subprocess.Popen(
+        [*RG, "deploy", "staging", "1.0"], cwd=tmp_path, env={**os.environ, "RELEASEGATE_USER": "alice"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_for(lambda: (tmp_path / "started").exists())
+        resumed = rg(tmp_path, "resume")
+        assert resumed.returncode == 4, resumed.stdout + resumed.stderr
+        assert "deployment 1 is still running (alice@" in resumed.stderr
+        first.communicate(timeout=30)
+        assert first.returncode == 0
+    finally:
+        first.kill()
+        first.communicate()
+    history = json.loads(rg(tmp_path, "--json", "history").stdout)
+    assert history[0]["status"] == "succeeded"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from pathlib import Path
 
 import pytest
@@ -276,6 +277,7 @@ def test_resume_continues_after_an_interrupted_post_step(
     engine.store.finish_step(run.id, status="succeeded", summary="1.0.0 live")
     engine.store.start_step(dep.id, step_id="announce", phase="post", attempt=1)
 
+    time.sleep(0.05)  # the dead process's lease runs out
     outcome = asyncio.run(engine.resume())
     assert outcome.status == "succeeded"
     runs = [(r.step_id, r.phase, r.status) for r in engine.store.list_step_runs(dep.id)]
@@ -309,6 +311,7 @@ def test_resume_rolls_back_a_deploy_phase_interrupted_midway(
     mig_log.write_text("up\n")
     engine.store.finish_step(run.id, status="succeeded", summary="migrated")
 
+    time.sleep(0.05)  # the dead process's lease runs out
     outcome = asyncio.run(engine.resume(dep.id))
     assert outcome.status == "rolled_back"
     assert mig_log.read_text().split() == ["up", "down"]

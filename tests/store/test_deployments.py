@@ -91,10 +91,8 @@ def test_status_changes_set_times_and_append_events(clocked_store: Store, clock:
     assert running.started_at == clock.now
     assert running.finished_at is None
     clock.advance(60)
-    store.set_deployment_status(d, "failed", detail="health check failed")
-    clock.advance(30)
-    rolling = store.set_deployment_status(d, "rolling_back")
-    assert rolling.finished_at is None  # not final any more
+    rolling = store.set_deployment_status(d, "rolling_back", detail="health check failed")
+    assert rolling.finished_at is None
     clock.advance(30)
     done = store.set_deployment_status(d, "rolled_back")
     assert done.started_at == running.started_at
@@ -104,16 +102,18 @@ def test_status_changes_set_times_and_append_events(clocked_store: Store, clock:
     assert types == [
         "deployment.created",
         "deployment.running",
-        "deployment.failed",
         "deployment.rolling_back",
         "deployment.rolled_back",
     ]
-    failed = store.list_events(deployment_id=d)[2]
-    assert failed.data == {
-        "status": "failed",
+    rolling_event = store.list_events(deployment_id=d)[2]
+    assert rolling_event.data == {
+        "status": "rolling_back",
         "previous": "running",
         "detail": "health check failed",
     }
+    # a finished deployment is history: a late writer cannot rewrite how it ended
+    with pytest.raises(StoreError, match=f"deployment {d} has already finished \\(rolled_back\\)"):
+        store.set_deployment_status(d, "succeeded")
 
 
 def test_list_deployments_filters_and_orders(store: Store) -> None:

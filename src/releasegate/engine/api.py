@@ -6,6 +6,7 @@ The CLI, the web API and workers call only this module.
 from __future__ import annotations
 
 import inspect
+from datetime import UTC, datetime
 import os
 import random
 import socket
@@ -141,6 +142,7 @@ class Engine:
             secrets=self.secrets,
             reporter=self.reporter,
             rng=self._rng,
+            holder=self.holder,
         )
 
     def target_call(self, env: str, method: str) -> Awaitable[object] | None:
@@ -294,8 +296,15 @@ class Engine:
 
     def _take_over(self, env: str, deployment_id: int) -> None:
         lock = self.store.get_lock(env)
-        if lock is not None and lock.deployment_id == deployment_id and _holder_dead(lock.holder):
-            self.store.release_lock(env, deployment_id=deployment_id)
+        if lock is not None and lock.deployment_id == deployment_id:
+            if _holder_dead(lock.holder):
+                self.store.release_lock(env, deployment_id=deployment_id)
+            elif lock.expires_at > datetime.now(UTC):
+                raise LockedError(
+                    f"deployment {deployment_id} is still running ({lock.holder}); "
+                    f"resume it only once that process is gone or its lease has expired "
+                    f"({lock.expires_at:%H:%M:%S} UTC)"
+                )
         self.store.take_over_lock(
             env, deployment_id=deployment_id, holder=self.holder, ttl_s=self.lease_ttl_s
         )

@@ -44,15 +44,36 @@ class Progress:
     deploy_started: bool = False
 
 
+class LeaseLost(Exception):
+    """Another process took this deployment's lease: this one must stop touching it."""
+
+
 async def heartbeat(rt: Runtime, *, ttl_s: float) -> None:
     """Renew the lease every third of its ttl until cancelled."""
     while True:
         await asyncio.sleep(ttl_s / 3)
         try:
-            rt.store.heartbeat(rt.plan.environment, deployment_id=rt.deployment_id, ttl_s=ttl_s)
+            rt.store.heartbeat(
+                rt.plan.environment,
+                deployment_id=rt.deployment_id,
+                ttl_s=ttl_s,
+                holder=rt.holder or None,
+            )
         except LockedError as exc:
             rt.reporter.event("lock.lost", {"detail": str(exc)})
             raise
+
+
+def _watch(beat: asyncio.Task[None], main: asyncio.Task[object] | None, lost: list[str]) -> None:
+    """When the heartbeat fails (the lease was taken), stop the deployment's own task."""
+
+    def done(task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None or main is None:
+            return
+        lost.append(str(task.exception()))
+        main.cancel()
+
+    beat.add_done_callback(done)
 
 
 def _skip(rt: Runtime) -> object:
@@ -102,6 +123,8 @@ def _attempted(rt: Runtime) -> list[str]:
 async def drive(rt: Runtime, *, progress: Progress = Progress(), lease_ttl_s: float = 30.0) -> Outcome:
     """Run (or continue) the deployment of ``rt`` to a final status."""
     beat = asyncio.ensure_future(heartbeat(rt, ttl_s=lease_ttl_s))
+    lost: list[str] = []
+    _watch(beat, asyncio.current_task(), lost)
     deploy_started = progress.deploy_started
     try:
         rt.store.set_deployment_status(rt.deployment_id, "running")
@@ -128,14 +151,17 @@ async def drive(rt: Runtime, *, progress: Progress = Progress(), lease_ttl_s: fl
             return await _after_failure(rt, "post", post)
         return _finish(rt, "succeeded", "")
     except asyncio.CancelledError:
+        if lost:  # someone else owns this deployment now: record nothing more, act no more
+            raise LockedError(f"stopped: {lost[0]}") from None
         await asyncio.shield(_cancelled(rt, deploy_started=deploy_started))
         raise
     finally:
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError, LockedError):
             await beat
-        with contextlib.suppress(LockedError):
-            rt.store.release_lock(rt.plan.environment, deployment_id=rt.deployment_id)
+        if not lost:  # a lost lease belongs to its new holder
+            with contextlib.suppress(LockedError):
+                rt.store.release_lock(rt.plan.environment, deployment_id=rt.deployment_id)
 
 
 async def _after_failure(rt: Runtime, phase: str, result: PhaseResult) -> Outcome:

@@ -48,6 +48,8 @@ class Runtime:
     secrets: Secrets
     reporter: Reporter
     rng: random.Random
+    holder: str = ""
+    """Who holds the environment's lease for this run (``user@host:pid``)."""
 
     def context(self, step_id: str) -> StepContext:
         release = self.plan.release

@@ -197,6 +197,10 @@ class Deployments(StoreBase):
             before = conn.execute(_LOCK_DEPLOYMENT, {"id": id}).first()
             if before is None:
                 raise StoreError(f"deployment {id} does not exist")
+            if before.status in FINAL_STATUSES:
+                # a finished deployment is history: a late writer (a process that lost its
+                # lease) must not rewrite how it ended
+                raise StoreError(f"deployment {id} has already finished ({before.status})")
             now = self._now()
             values: dict[str, object] = {
                 "status": status,

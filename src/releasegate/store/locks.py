@@ -103,8 +103,11 @@ class Locks(StoreBase):
             environment, deployment_id=deployment_id, holder=holder, ttl_s=ttl_s, reentrant=True
         )
 
-    def heartbeat(self, environment: str, *, deployment_id: int, ttl_s: float) -> None:
-        """Extend this deployment's lease; raises :class:`LockedError` if it was lost."""
+    def heartbeat(
+        self, environment: str, *, deployment_id: int, ttl_s: float, holder: str | None = None
+    ) -> None:
+        """Extend this deployment's lease; raises :class:`LockedError` if it was lost (with
+        ``holder``: also when another process took the same deployment over)."""
         with self._write() as session:
             self._serialise(session, environment)
             now = self._now()
@@ -114,7 +117,7 @@ class Locks(StoreBase):
                     f"deployment {deployment_id} lost the lock on {environment}: "
                     "nobody holds it now"
                 )
-            if row.deployment_id != deployment_id:
+            if row.deployment_id != deployment_id or (holder is not None and row.holder != holder):
                 raise LockedError(
                     f"deployment {deployment_id} lost the lock on {environment}: it is now "
                     f"held by {self._held_by(session, row, now)}"
