@@ -229,15 +229,15 @@ def test_if_expressions_and_secret_references_are_checked(write: Write, registry
     )
     assert problems(path, registry) == [
         f"{path}:2:16: notify[0].url: '${{env:SLACK URL}}' does not name an environment variable "
-        "(write ${env:NAME} or ${file:PATH})",
+        "(write ${env:NAME} or ${file:PATH}, or $${ for a literal ${ such as a shell variable)",
         f"{path}:6:35: environments.production.deploy[0].if: 'kind ==' is not a valid expression "
         "(invalid syntax)",
         f"{path}:7:35: environments.production.deploy[1].if: the only call allowed is "
         "changed('glob') with one quoted pattern",
         f"{path}:8:45: environments.production.deploy[2].with.run[0]: '${{vault:x}}' is not a secret "
-        "reference (write ${env:NAME} or ${file:PATH})",
+        "reference (write ${env:NAME} or ${file:PATH}, or $${ for a literal ${ such as a shell variable)",
         f"{path}:8:72: environments.production.deploy[2].with.run[2]: unterminated secret "
-        "reference in '${file:x' (write ${env:NAME} or ${file:PATH})",
+        "reference in '${file:x' (write ${env:NAME} or ${file:PATH}, or $${ for a literal ${ such as a shell variable)",
     ]
 
 

@@ -53,7 +53,7 @@ def test_a_malformed_reference_is_refused_at_resolution(tmp_path: Path) -> None:
         SecretResolver(tmp_path, environ={}).resolve("${env:A")
     assert (
         str(caught.value)
-        == "unterminated secret reference in '${env:A' (write ${env:NAME} or ${file:PATH})"
+        == "unterminated secret reference in '${env:A' (write ${env:NAME} or ${file:PATH}, or $${ for a literal ${ such as a shell variable)"
     )
 
 

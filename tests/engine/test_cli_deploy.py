@@ -288,3 +288,63 @@ def test_resume_refuses_a_deployment_whose_process_is_alive(tmp_path: Path) -> N
         first.communicate()
     history = json.loads(rg(tmp_path, "--json", "history").stdout)
     assert history[0]["status"] == "succeeded"
+
+
+def test_secret_references_in_arguments_are_resolved_and_never_shown(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        "  staging:\n    gates:\n"
+        "      - {id: token, uses: command, with: {run: [sh, -c, 'test \"$1\" = s3cr3t-value && echo \"got $1 and $${HOME:+home}\"', x, '${env:DEMO_TOKEN}']}}\n",
+    )
+    env = {**os.environ, "RELEASEGATE_USER": "alice", "DEMO_TOKEN": "s3cr3t-value"}
+    done = subprocess.run([*RG, "deploy", "staging", "1.0"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    shown = json.loads(rg(tmp_path, "show", "1", "--format", "json").stdout)
+    [step] = shown["steps"]
+    assert step["output"].strip() == "got *** and home"
+    assert "s3cr3t-value" not in done.stdout + done.stderr + json.dumps(shown)
+
+
+def test_an_interrupted_check_is_closed_not_driven_on(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        "  staging:\n" + TARGET
+        + "    gates:\n      - {id: slow, uses: command, with: {run: [sh, -c, 'touch started; sleep 30']}}\n"
+        "    deploy:\n      - {id: release, uses: target}\n",
+    )
+    proc = subprocess.Popen(
+        [*RG, "check", "staging", "7.0"], cwd=tmp_path, env={**os.environ, "RELEASEGATE_USER": "alice"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    _wait_for(lambda: (tmp_path / "started").exists())
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    resumed = rg(tmp_path, "resume")
+    assert resumed.returncode == 2
+    assert "was a check (gates only) that was interrupted" in resumed.stderr
+    assert not (tmp_path / "live.txt").exists()
+    history = json.loads(rg(tmp_path, "--json", "history").stdout)
+    assert (history[0]["status"], history[0]["detail"]) == ("check_failed", "interrupted; run the check again")
+
+
+def test_history_off_a_terminal_is_one_plain_line_per_deployment(tmp_path: Path) -> None:
+    write_config(tmp_path, "  staging:\n    gates:\n      - {id: t, uses: command, with: {run: [/bin/true]}}\n")
+    assert rg(tmp_path, "deploy", "staging", "1.0").returncode == 0
+    lines = rg(tmp_path, "history").stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].split("\t")[:6] == ["1", "staging", "1.0", "normal", "succeeded", "alice"]
+
+
+def test_status_warns_when_a_failed_deploy_changed_the_environment(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        "  staging:\n" + TARGET
+        + "    deploy:\n      - {id: release, uses: target}\n"
+        "      - {id: flaky, uses: command, with: {run: [sh, -c, 'test $RELEASEGATE_VERSION != 2.0']}}\n",
+    )
+    assert rg(tmp_path, "deploy", "staging", "1.0").returncode == 0
+    assert rg(tmp_path, "deploy", "staging", "2.0").returncode == 1  # stop: not rolled back
+    status = json.loads(rg(tmp_path, "--json", "status").stdout)["environments"][0]
+    assert status["live_version"] == "1.0"
+    assert status["attention"].startswith("deployment 2 (2.0) failed after changing staging")
+    assert (tmp_path / "live.txt").read_text().strip() == "2.0"

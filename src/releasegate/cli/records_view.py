@@ -16,6 +16,7 @@ from releasegate.errors import ReleasegateError, UsageError
 
 if TYPE_CHECKING:
     from releasegate.engine.api import Engine
+    from releasegate.store.api import Store
 
 ACTIVE = ("pending", "running", "rolling_back", "interrupted")
 
@@ -44,6 +45,15 @@ def print_history(g: Globals, env: str | None, *, limit: int) -> int:
             for d in deps
         ], indent=2))
         return Exit.OK
+    console = Console()
+    if not console.is_terminal:  # logs and pipes: one tab-separated line per deployment
+        for d in deps:
+            print("\t".join([
+                str(d.id), d.environment, d.version, d.kind, d.status, d.user,
+                _when(d.started_at or d.created_at), _took(d.started_at, d.finished_at),
+                d.detail or "",
+            ]))
+        return Exit.OK
     table = Table(title=f"deployments{' to ' + env if env else ''}")
     for col in ("id", "env", "version", "kind", "status", "by", "started", "took"):
         table.add_column(col, no_wrap=True)
@@ -54,7 +64,7 @@ def print_history(g: Globals, env: str | None, *, limit: int) -> int:
             _when(d.started_at or d.created_at), _took(d.started_at, d.finished_at),
             d.detail or "",
         )
-    Console().print(table)
+    console.print(table)
     return Exit.OK
 
 
@@ -86,6 +96,26 @@ async def _awaited(call: Awaitable[object]) -> object:
     return await call
 
 
+def _attention(store: Store, env: str) -> str | None:
+    """A deployment that failed after changing the environment and was not rolled back:
+    what is live may not be what the record's last success says."""
+    for dep in store.list_deployments(environment=env, limit=20):
+        if dep.status == "succeeded" or dep.status == "rolled_back":
+            return None
+        if dep.status in ("failed", "rollback_failed"):
+            changed = any(
+                r.phase == "deploy" and r.status in ("succeeded", "warned")
+                for r in store.list_step_runs(dep.id)
+            )
+            if changed:
+                return (
+                    f"deployment {dep.id} ({dep.version}) {dep.status} after changing "
+                    f"{env} and was not rolled back: a person must act "
+                    f"(releasegate show {dep.id}; releasegate rollback {env})"
+                )
+    return None
+
+
 def print_status(g: Globals, env: str | None) -> int:
     from releasegate.cli.deploy_impl import build_engine
 
@@ -100,6 +130,7 @@ def print_status(g: Globals, env: str | None) -> int:
         lock = store.get_lock(name)
         running = [d for d in store.list_deployments(environment=name, limit=20) if d.status in ACTIVE]
         rows.append({
+            "attention": _attention(store, name),
             "environment": name,
             "live_version": store.live_version(name),
             "locked_by": None if lock is None else f"deployment {lock.deployment_id} ({lock.holder})",
@@ -124,6 +155,9 @@ def print_status(g: Globals, env: str | None) -> int:
         )
     console = Console()
     console.print(table)
+    for r in rows:
+        if r["attention"]:
+            console.print(f"attention: {r['attention']}", style="bold red", highlight=False, markup=False)
     if obligations:
         ob = Table(title="open obligations")
         for col in ("id", "deployment", "kind", "due", "what"):
@@ -141,6 +175,8 @@ def cancel_deployment(g: Globals, id: int) -> int:
         raise UsageError(f"there is no deployment {id}")
     if dep.status not in ACTIVE:
         raise UsageError(f"deployment {id} has already finished ({dep.status})")
+    if dep.plan.get("check") and dep.status == "running":
+        raise UsageError(f"deployment {id} is a running check: press Ctrl-C in its terminal")
     lock = store.get_lock(dep.environment)
     if dep.status != "pending" and lock is not None and lock.deployment_id == id:
         raise UsageError(
@@ -165,6 +201,11 @@ def confirm_item(g: Globals, id: int, item: str, *, note: str | None) -> int:
         raise UsageError(
             f"{item!r} is not a confirmation of this config"
             f"{did_you_mean(item, [c.id for c in config.confirmations])}"
+        )
+    if conf.environments and dep.environment not in conf.environments:
+        raise UsageError(
+            f"{item!r} applies to {', '.join(conf.environments)}, not to {dep.environment} "
+            f"(deployment {id})"
         )
     roles = config.roles_of(g.user)
     if conf.by and not roles & set(conf.by):

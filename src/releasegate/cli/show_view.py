@@ -26,8 +26,16 @@ class Item:
     evidence: str
 
 
-def _when(at: datetime | None) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "—"
+def _when(at: datetime | None) -> str | None:
+    """ISO 8601 in UTC, as every ``--json`` output writes times (None when unknown)."""
+    return at.astimezone(UTC).isoformat() if at else None
+
+
+def _shown(at: object) -> str:
+    """An ISO time as the markdown report shows it."""
+    if not isinstance(at, str):
+        return "—"
+    return datetime.fromisoformat(at).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _titles(g: Globals, spec: str | None) -> dict[str, str]:
@@ -76,7 +84,7 @@ def build_report(g: Globals, id: int) -> dict[str, object]:
                 item_id,
                 titles.get(item_id, step.title),
                 status in OK,
-                f"step {step.id}: {status} — {found.summary} ({_when(started)}{took})",
+                f"step {step.id}: {status} — {found.summary} ({_shown(_when(started))}{took})",
             ))
     signed = {c.item: c for c in store.list_confirmations(id)}
     for conf in config.confirmations:
@@ -84,7 +92,7 @@ def build_report(g: Globals, id: int) -> dict[str, object]:
             continue
         c = signed.get(conf.id)
         evidence = (
-            f"signed by {c.user} at {_when(c.created_at)}" + (f": {c.note}" if c.note else "")
+            f"signed by {c.user} at {_shown(_when(c.created_at))}" + (f": {c.note}" if c.note else "")
             if c else f"not signed (needs {', '.join(conf.by) or 'anyone'})"
         )
         for item_id in conf.checklist or [conf.id]:
@@ -121,7 +129,7 @@ def to_markdown(report: dict[str, object]) -> str:
         "",
         f"* kind: {dep['kind']}{' (emergency)' if dep['emergency'] else ''}",
         f"* by: {dep['user']}" + (f" — reason: {dep['reason']}" if dep["reason"] else ""),
-        f"* started: {dep['started_at']}; finished: {dep['finished_at']}"
+        f"* started: {_shown(dep['started_at'])}; finished: {_shown(dep['finished_at'])}"
         + (f"; took {dep['duration_s']:.1f}s" if dep["duration_s"] is not None else ""),
     ]
     if dep["detail"]:

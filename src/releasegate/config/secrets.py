@@ -21,7 +21,7 @@ from releasegate.errors import ConfigError
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MIN_REDACT = 4
-_HELP = "write ${env:NAME} or ${file:PATH}"
+_HELP = "write ${env:NAME} or ${file:PATH}, or $${ for a literal ${ such as a shell variable"
 
 
 @dataclass(frozen=True)

@@ -304,11 +304,18 @@ async def run_command(
 ) -> ProcessResult:
     """Run a configured command: ``cwd`` relative to ``ctx.workdir``, output redacted.
 
-    Raises :class:`DriverError` only for a secret reference in ``env`` that cannot be
-    resolved; everything else is reported in the returned :class:`ProcessResult`.
+    Secret references (``${env:NAME}``, ``${file:PATH}``) in the arguments and in ``env``
+    are resolved here, at run time, and ``$${`` gives a literal ``${`` (shell variables).
+    Raises :class:`DriverError` only for a reference that cannot be resolved; everything
+    else is reported in the returned :class:`ProcessResult`.
     """
+    argv: Command = (
+        resolve_secret(ctx, command, what="run")
+        if isinstance(command, str)
+        else [resolve_secret(ctx, part, what="run") for part in command]
+    )
     return await run_process(
-        command,
+        argv,
         shell=shell,
         cwd=ctx.workdir / cwd if cwd else ctx.workdir,
         env=command_env(ctx, env or {}),

@@ -6,12 +6,12 @@ The CLI, the web API and workers call only this module.
 from __future__ import annotations
 
 import inspect
-from datetime import UTC, datetime
 import os
 import random
 import socket
 from collections.abc import Awaitable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import JsonValue
@@ -209,7 +209,7 @@ class Engine:
             version=plan.version,
             kind=plan.kind,
             user=self.user,
-            plan=plan.to_json(),
+            plan={**plan.to_json(), "check": True},
             reason="check: gates only",
         )
         rt = self.runtime(plan, dep.id)
@@ -227,6 +227,15 @@ class Engine:
     async def resume(self, deployment_id: int | None = None) -> Outcome:
         """Continue an interrupted deployment (or roll it back if it stopped mid-deploy)."""
         dep = self._resumable(deployment_id)
+        if dep.plan.get("check"):
+            # a check deploys nothing: an interrupted one is closed, never driven on
+            self.store.set_deployment_status(
+                dep.id, "check_failed", detail="interrupted; run the check again"
+            )
+            raise UsageError(
+                f"deployment {dep.id} was a check (gates only) that was interrupted: it is "
+                "closed as check_failed; run 'releasegate check' again"
+            )
         if dep.kind == "rollback" and dep.rollback_of is not None:
             return await self._resume_manual_rollback(dep.id, dep.rollback_of)
         plan = self.plan(dep.environment, dep.version, dep.kind, emergency=dep.emergency)
