@@ -144,14 +144,17 @@ def test_kill_9_midway_through_deploy_then_resume_rolls_back(tmp_path: Path) -> 
         "  staging:\n"
         + TARGET
         + "    deploy:\n      - {id: release, uses: target}\n"
-        "      - {id: warmup, uses: command, with: {run: [sh, -c, '" + SLOW_IF_FLAGGED + "']}}\n",
+        "      - {id: warmup, uses: command, with: {run: [sh, -c, 'echo $$ > warmup.pid; " + SLOW_IF_FLAGGED + "']}}\n",
     )
     assert rg(tmp_path, "deploy", "staging", "1.0").returncode == 0
     _kill_when_started(tmp_path, "deploy", "staging", "2.0")
     assert (tmp_path / "live.txt").read_text().strip() == "2.0"  # the swap had happened
+    orphan = int((tmp_path / "warmup.pid").read_text())
+    assert Path(f"/proc/{orphan}").exists()  # the step's shell outlived the killed CLI
 
     resumed = rg(tmp_path, "resume")
     assert resumed.returncode == 5, resumed.stdout + resumed.stderr
+    assert not Path(f"/proc/{orphan}").exists()  # resume stopped it before rolling back
     assert (tmp_path / "live.txt").read_text().strip() == "1.0"
     history = json.loads(rg(tmp_path, "--json", "history").stdout)
     assert history[0]["status"] == "rolled_back"

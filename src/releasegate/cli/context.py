@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 from dataclasses import dataclass
@@ -55,7 +56,13 @@ class Globals:
     def open_store(self) -> Store:
         from releasegate.store.api import open_store
 
-        return open_store(self.database_url)
+        store = open_store(self.database_url)
+        if not self.db_url:  # the default SQLite store: keep .releasegate/ out of git's way
+            ignore = self.state_dir / ".gitignore"
+            if not ignore.exists():
+                with contextlib.suppress(OSError):
+                    ignore.write_text("# releasegate's state: not part of the project\n*\n")
+        return store
 
 
 def _os_user() -> str:

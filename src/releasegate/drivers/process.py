@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from releasegate import leftovers
 from releasegate.drivers.api import StepContext
 from releasegate.errors import DriverError, ReleasegateError
 
@@ -175,8 +176,12 @@ async def run_process(
     limit: int = OUTPUT_LIMIT,
     grace: float = KILL_GRACE_S,
     stdout_file: Path | None = None,
+    track: Path | None = None,
 ) -> ProcessResult:
     """Run ``argv`` (or a shell string when ``shell``) in its own process group.
+
+    With ``track``, the group is recorded in that directory while it runs (see
+    :mod:`releasegate.leftovers`).
 
     ``env`` is the complete environment of the child (``None``: inherit ours). With
     ``stdout_file``, stdout is written there whole (for machine-readable output) and only
@@ -215,6 +220,7 @@ async def run_process(
             return failed(f"could not start {shown[0]}: {exc.strerror or exc}")
         finally:
             os.close(write_fd)
+        marker = leftovers.record(track, proc.pid) if track is not None else None
         eof = _read_into(buffer, read_fd, loop)
         exited, unwatch = _watch_exit(proc, loop)
         try:
@@ -228,6 +234,7 @@ async def run_process(
         finally:
             unwatch()
             proc.poll()  # reap it (a cancelled one too)
+            leftovers.forget(marker)
         returncode = proc.wait()
     finally:
         loop.remove_reader(read_fd)
@@ -321,4 +328,10 @@ async def run_command(
         env=command_env(ctx, env or {}),
         redact=ctx.secrets.redact,
         stdout_file=stdout_file,
+        track=running_dir(ctx.state_dir, ctx.deployment_id),
     )
+
+
+def running_dir(state_dir: Path, deployment_id: int) -> Path:
+    """Where a deployment's running commands are recorded."""
+    return state_dir / "running" / str(deployment_id)

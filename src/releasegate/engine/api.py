@@ -240,6 +240,7 @@ class Engine:
             return await self._resume_manual_rollback(dep.id, dep.rollback_of)
         plan = self.plan(dep.environment, dep.version, dep.kind, emergency=dep.emergency)
         self._take_over(dep.environment, dep.id)
+        self._stop_leftovers(dep.id)
         rt = self.runtime(plan, dep.id)
         progress = await progress_of(rt)
         resumed: dict[str, JsonValue] = {
@@ -258,6 +259,16 @@ class Engine:
             return await continue_rollback(rt, progress, reason=reason, lease_ttl_s=self.lease_ttl_s)
         return await drive(rt, progress=progress, lease_ttl_s=self.lease_ttl_s)
 
+    def _stop_leftovers(self, deployment_id: int) -> None:
+        """Stop commands the dead process left running, before anything is re-checked."""
+        from releasegate.leftovers import stop_leftovers
+
+        stopped = stop_leftovers(self.state_dir / "running" / str(deployment_id))
+        if stopped:
+            data: dict[str, JsonValue] = {"process_groups": list[JsonValue](stopped)}
+            self.store.append_event("resume.stopped_leftovers", data, deployment_id=deployment_id)
+            self.reporter.event("resume.stopped_leftovers", data)
+
     async def _resume_manual_rollback(self, dep_id: int, live_id: int) -> Outcome:
         dep = self.store.get_deployment(dep_id)
         live = self.store.get_deployment(live_id)
@@ -270,6 +281,7 @@ class Engine:
             self.registry,
         )
         self._take_over(dep.environment, dep.id)
+        self._stop_leftovers(dep.id)
         rt = self.runtime(plan, dep.id)
         done = await progress_of(rt)
         return await continue_rollback(
