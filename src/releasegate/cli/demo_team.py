@@ -3,30 +3,20 @@ confirm ID ITEM`` would, each in a role the config gives them."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from releasegate.cli.background import Background
 from releasegate.config.models import Config
 from releasegate.store.api import open_store
 
 
 @dataclass
-class Team:
+class Team(Background):
+    thread_name: ClassVar[str] = "demo-team"
     config: Config
     db_url: str
     signed: list[str] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def __enter__(self) -> Team:
-        self._thread = threading.Thread(target=self._run, name="demo-team", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
     def _signer(self, roles: list[str]) -> str | None:
         for name, user in self.config.users.items():

@@ -3,32 +3,23 @@ every request that fails, and the versions that answered."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import ClassVar
+
+from releasegate.cli.background import Background
 
 
 @dataclass
-class Traffic:
+class Traffic(Background):
+    thread_name: ClassVar[str] = "demo-traffic"
     url: str
     rate: float = 40.0
     sent: int = 0
     failed: int = 0
     versions: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def __enter__(self) -> Traffic:
-        self._thread = threading.Thread(target=self._run, name="demo-traffic", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
     def _run(self) -> None:
         import httpx
