@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.engine.api import Engine
 from releasegate.errors import LockedError
+from releasegate.store.records import DeploymentRecord
 
 from .conftest import EngineFactory, make_config
 from .fakes import FakeRestore
@@ -256,6 +258,18 @@ def test_cancelling_mid_deploy_rolls_back_and_records_cancelled(
     assert engine.store.get_lock("staging") is None
 
 
+def _running_elsewhere(engine: Engine) -> DeploymentRecord:
+    """A deployment of 1.0.0 to staging, recorded as running by a process on another host
+    whose lease is about to run out — what a kill -9 leaves behind."""
+    plan = engine.plan("staging", "1.0.0")
+    dep = engine.store.create_deployment(
+        environment="staging", version="1.0.0", kind="normal", user="alice", plan=plan.to_json()
+    )
+    engine.store.acquire_lock("staging", deployment_id=dep.id, holder="alice@nohost:1", ttl_s=0.01)
+    engine.store.set_deployment_status(dep.id, "running")
+    return dep
+
+
 def test_resume_continues_after_an_interrupted_post_step(
     tmp_path: Path, make_engine: EngineFactory, log: Path, live_file: Path
 ) -> None:
@@ -265,13 +279,8 @@ def test_resume_continues_after_an_interrupted_post_step(
         post=[_step("announce", log)],
     )
     engine, _ = make_engine(config)
-    plan = engine.plan("staging", "1.0.0")
-    dep = engine.store.create_deployment(
-        environment="staging", version="1.0.0", kind="normal", user="alice", plan=plan.to_json()
-    )
     # a process that died after the release and in the middle of the post step
-    engine.store.acquire_lock("staging", deployment_id=dep.id, holder="alice@nohost:1", ttl_s=0.01)
-    engine.store.set_deployment_status(dep.id, "running")
+    dep = _running_elsewhere(engine)
     run = engine.store.start_step(dep.id, step_id="release", phase="deploy", attempt=1)
     live_file.write_text("1.0.0")
     engine.store.finish_step(run.id, status="succeeded", summary="1.0.0 live")
@@ -301,12 +310,7 @@ def test_resume_rolls_back_a_deploy_phase_interrupted_midway(
         ],
     )
     engine, _ = make_engine(config)
-    plan = engine.plan("staging", "1.0.0")
-    dep = engine.store.create_deployment(
-        environment="staging", version="1.0.0", kind="normal", user="alice", plan=plan.to_json()
-    )
-    engine.store.acquire_lock("staging", deployment_id=dep.id, holder="alice@nohost:1", ttl_s=0.01)
-    engine.store.set_deployment_status(dep.id, "running")
+    dep = _running_elsewhere(engine)
     run = engine.store.start_step(dep.id, step_id="migrate", phase="deploy", attempt=1)
     mig_log.write_text("up\n")
     engine.store.finish_step(run.id, status="succeeded", summary="migrated")

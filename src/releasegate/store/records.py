@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import JsonValue
 
@@ -26,36 +26,17 @@ DeploymentStatus = Literal[
     "checked",
     "check_failed",
 ]
-DEPLOYMENT_STATUSES: tuple[DeploymentStatus, ...] = (
-    "pending",
-    "running",
-    "succeeded",
-    "failed",
-    "rolling_back",
-    "rolled_back",
-    "rollback_failed",
-    "cancelled",
-    "interrupted",
-    "checked",
-    "check_failed",
-)
+DEPLOYMENT_STATUSES: tuple[DeploymentStatus, ...] = get_args(DeploymentStatus)
 FINAL_STATUSES: frozenset[str] = frozenset(
     {"succeeded", "failed", "rolled_back", "rollback_failed", "cancelled", "checked", "check_failed"}
 )
 """``checked``/``check_failed`` end a ``releasegate check`` run (gates only, nothing deployed)."""
 
 StepStatus = Literal["succeeded", "failed", "skipped", "warned", "cancelled", "timed_out"]
-STEP_STATUSES: tuple[StepStatus, ...] = (
-    "succeeded",
-    "failed",
-    "skipped",
-    "warned",
-    "cancelled",
-    "timed_out",
-)
+STEP_STATUSES: tuple[StepStatus, ...] = get_args(StepStatus)
 
 ObligationKind = Literal["monitor", "postmortem"]
-OBLIGATION_KINDS: tuple[ObligationKind, ...] = ("monitor", "postmortem")
+OBLIGATION_KINDS: tuple[ObligationKind, ...] = get_args(ObligationKind)
 
 
 @dataclass(frozen=True)
