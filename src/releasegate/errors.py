@@ -7,6 +7,9 @@ branch to a documented exit code (see ``cli/exit_codes.py``)::
     ├── ConfigError          bad releasegate.yaml, bad CLI input          exit 2
     │   └── UsageError       a command used wrongly or not available yet   exit 2
     ├── PolicyDenied         window, freeze, approval, promotion           exit 3
+    │   ├── PermissionDenied the actor's roles do not allow the action     exit 3
+    │   ├── IdentityError    who is acting cannot be established/verified  exit 3
+    │   └── ConflictError    it is recorded already (approve once, sign once) exit 3
     ├── LockedError          the environment is held by another deployment exit 4
     ├── DriverError          a step, check, target or source failed
     └── StoreError           the state store cannot be reached or is inconsistent  exit 2
@@ -92,3 +95,18 @@ class StoreError(ReleasegateError):
 
 class AuditError(StoreError):
     """The append-only event chain does not verify."""
+
+
+class PermissionDenied(PolicyDenied):
+    """The actor's roles do not allow this action (``permissions:`` in the config)."""
+
+
+class IdentityError(PolicyDenied):
+    """Who is acting cannot be established or verified (``identity:`` in the config):
+    ``--as`` another name under ``mode: os``, a missing or invalid SSH signature."""
+
+
+class ConflictError(PolicyDenied):
+    """What is asked is recorded already, and the record may exist once: the same
+    approval twice, one person in two roles where ``distinct_people`` is set, an item
+    signed twice. The database decides (constraints, locked transactions)."""

@@ -288,6 +288,38 @@ class Campaigns(Model):
     buffer: Duration = timedelta(hours=2)
 
 
+class Identity(Model):
+    """How releasegate knows who is acting."""
+
+    mode: Literal["trust", "os", "ssh"] = Field(
+        "trust",
+        description="trust: --as / RELEASEGATE_USER, recorded as unverified; os: the "
+        "operating-system user, --as another name is refused; ssh: the OS user, whose "
+        "approvals and confirmations carry an SSH signature.",
+    )
+    allowed_signers: str | None = Field(
+        None,
+        description="mode ssh: the allowed_signers file (ssh-keygen format) in the "
+        "repository, relative to the config file.",
+    )
+
+
+class Overrides(Model):
+    """Break-glass: who may deploy past named policy rules (``deploy --override``)."""
+
+    roles: StrList = Field(default_factory=lambda: ["admin"])
+
+
+class AuditSettings(Model):
+    """Where the event chain's head is anchored outside the database."""
+
+    anchor: str = Field(
+        "git",
+        description="git: a ref in the config's git repository; file:PATH: a file "
+        "(relative to the config file); none: not anchored.",
+    )
+
+
 def _default_targets() -> dict[str, str]:
     return {
         "deployment_duration": "< 30m",
@@ -322,6 +354,13 @@ class Config(Model):
     checklist: str | None = Field(
         None, description="Path of the markdown checklist this config implements."
     )
+    identity: Identity = Field(default_factory=Identity)
+    permissions: dict[str, StrList] = Field(
+        default_factory=dict,
+        description="Action → roles that may perform it (overrides the defaults).",
+    )
+    overrides: Overrides = Field(default_factory=Overrides)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     def roles_of(self, user: str) -> set[str]:
         found = self.users.get(user)
