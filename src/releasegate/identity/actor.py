@@ -45,7 +45,7 @@ class Actor:
         """What every record keeps about who acted."""
         return {
             "user": self.name,
-            "roles": sorted(self.roles),
+            "roles": list[JsonValue](sorted(self.roles)),
             "via": self.via,
             "verified": self.verified,
             "os_user": self.os_user,
