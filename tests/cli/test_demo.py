@@ -38,7 +38,8 @@ def test_demo_runs_the_story_end_to_end_and_cleans_up(tmp_path: Path) -> None:
     assert workspace is not None
     # the story, in order
     for line in (
-        "deployment 1: succeeded",  # bootstrap staging 1.1.5
+        "deployment 1: 1.1.5 recorded as live in staging (adopted: ",  # what ran before
+        "staging: 1.1.5 started",  # brought up without a deployment (target start)
         "deployment 3: succeeded",  # staging 1.2.0 with all gates
         "every role has signed",
         "deployment 4: succeeded",  # production 1.2.0
@@ -46,6 +47,11 @@ def test_demo_runs_the_story_end_to_end_and_cleans_up(tmp_path: Path) -> None:
         "chain intact",
     ):
         assert line in out, line
+    # where policy refuses production at this hour, the demo breaks glass as an admin, on record
+    if "blocked: production: deployment blocked by policy" in out:
+        assert "--override" in out
+        assert "* **override** of " in out
+    assert "demo_override" not in out
     # zero failed requests while production swapped 1.1.5 → 1.2.0, and while staging swapped
     # to the bad 1.2.1 and was rolled back to 1.2.0
     traffic = re.findall(r"(production|staging): (\d+) requests during the swaps, (\d+) failed", out)

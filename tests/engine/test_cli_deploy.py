@@ -64,7 +64,7 @@ def test_unknown_environment_is_a_usage_error(tmp_path: Path) -> None:
     write_config(tmp_path, "  staging: {}\n")
     done = rg(tmp_path, "deploy", "prod", "1.0")
     assert done.returncode == 2
-    assert done.stderr.strip() == "error: no environment named 'prod' (known: staging)"
+    assert done.stderr.strip() == "error: unknown environment 'prod' (known: staging)"
 
 
 def _wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]

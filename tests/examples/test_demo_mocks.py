@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from releasegate.cli.demo_mocks import MockServices, start
+from releasegate.demo.mocks import MockServices, start
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "camarketplace"
 

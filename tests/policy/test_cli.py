@@ -23,7 +23,8 @@ users:
   alice: {roles: [qa]}
   bob: {roles: [product-owner]}
   carol: {roles: [tech-lead]}
-  dave: {roles: [on-call]}
+  dave: {roles: [on-call, devops]}
+  erin: {roles: [admin]}
 calendars:
   india: {holidays: {country: IN, categories: [public]}, tz: Asia/Kolkata}
   peaks: {month_end: {last_days: 2}, quarter_end: {last_days: 5}}
@@ -122,7 +123,8 @@ def test_approve_records_once_and_refuses_bad_approvals(rg: Cli) -> None:
     # --as cannot make anyone a tech lead: mallory has no roles at all
     nobody = rg("approve", "production", "1.2.0", "--role", "tech-lead", user="mallory")
     assert nobody.returncode == 3
-    assert "mallory has no roles" in nobody.stderr
+    assert "mallory may not approve" in nobody.stderr
+    assert "not listed in users" in nobody.stderr
     for user, role in (("bob", "product-owner"), ("carol", "tech-lead")):
         assert rg("approve", "production", "1.2.0", "--role", role, user=user).returncode == 0
     tuesday = rg("policy", "explain", "production", "--at", "2026-04-21T11:00:00Z", "--version", "1.2.0")
@@ -163,12 +165,17 @@ def test_freeze_and_campaign_commands(rg: Cli) -> None:
     assert frozen.returncode == 3
     assert "Next allowed time: 2026-04-23 10:00 UTC (Thu)" in frozen.stdout
     assert "HARD  db migration" in rg("freeze", "list").stdout
-    assert rg("freeze", "remove", "1").returncode == 0
+    # a hard freeze is lifted by an admin only
+    refused = rg("freeze", "remove", "1")
+    assert (refused.returncode, refused.stderr.strip()) == (
+        3, "blocked: dave may not freeze remove-hard: it needs admin (dave: devops, on-call)"
+    )
+    assert rg("freeze", "remove", "1", user="erin").returncode == 0
     assert rg("freeze", "list").stdout.strip() == "no freezes"
     inverted = rg("freeze", "add", "--env", "production", "--from", "2026-04-16", "--to", "2026-04-14",
                   "--reason", "x")
     assert (inverted.returncode, inverted.stderr.strip()) == (
-        2, "error: --to: '2026-04-14' is not after --from '2026-04-16'"
+        2, "error: --to: 2026-04-14 00:00 UTC (Tue) is not after --from 2026-04-16 00:00 UTC (Thu)"
     )
     campaign = rg("campaign", "add", "Spring sale", "--at", "2026-04-22T14:00Z")
     assert campaign.returncode == 0, campaign.stderr

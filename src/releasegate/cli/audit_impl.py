@@ -6,17 +6,14 @@ import json
 
 from releasegate.cli.context import Globals
 from releasegate.cli.exit_codes import Exit
+from releasegate.service import records
 
 
 def verify(g: Globals) -> int:
-    """Verify the event chain: exit 0 if intact, 1 naming every edited or deleted event."""
-    store = g.open_store()
-    try:
-        report = store.verify_chain()
-    finally:
-        store.close()
+    """Verify the event chain: exit 0 if intact, 1 naming every edited or deleted record."""
+    report = records.audit_verify(g.workspace, g.actor)
     if g.json:
-        print(json.dumps({"ok": report.ok, "checked": report.checked, "problems": report.problems}))
+        print(json.dumps(report.to_json()))
     else:
         for problem in report.problems:
             print(problem)

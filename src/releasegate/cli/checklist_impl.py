@@ -103,7 +103,7 @@ def _load_config(g: Globals) -> Config:
     if not g.config_path.is_file():
         raise ConfigError(f"{g.config_path}: no such config file (create one: releasegate init)")
     try:
-        return g.load_config()
+        return g.workspace.config
     except ConfigError as exc:
         driver_problems = [p for p in exc.problems if _is_driver_problem(p)]
         if len(driver_problems) < len(exc.problems):

@@ -12,7 +12,7 @@ from releasegate.errors import ConfigError
 def validate(g: Globals) -> int:
     """Load the config; print a one-line summary, or raise the ConfigError with every problem."""
     try:
-        config = g.load_config()
+        config = g.workspace.config
     except ConfigError as exc:
         if g.json:
             problems = [

@@ -2,74 +2,56 @@
 
 from __future__ import annotations
 
-import contextlib
-import getpass
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from releasegate.config.models import Config
-    from releasegate.store.api import Store
+    from releasegate.identity import Actor
+    from releasegate.service.workspace import Workspace
 
 DEFAULT_CONFIG = "releasegate.yaml"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Globals:
     """The global options, resolved: ``-c``, ``--db``, ``--as``, ``--json``."""
 
     config_path: Path
     db_url: str | None
-    user: str
+    as_user: str | None
     json: bool
+    _workspace: Workspace | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_options(
         cls, *, config: str | None, db: str | None, as_user: str | None, json: bool
     ) -> Globals:
-        user = as_user or os.environ.get("RELEASEGATE_USER") or _os_user()
         return cls(
             config_path=Path(config or DEFAULT_CONFIG),
             db_url=db or os.environ.get("RELEASEGATE_DATABASE_URL") or None,
-            user=user,
+            as_user=as_user,
             json=json,
         )
 
     @property
-    def state_dir(self) -> Path:
-        """``.releasegate/`` beside the config file."""
-        return self.config_path.resolve().parent / ".releasegate"
+    def workspace(self) -> Workspace:
+        """The config and store the options name (opened on first use)."""
+        if self._workspace is None:
+            from releasegate.service.workspace import Workspace
+
+            self._workspace = Workspace(self.config_path, self.db_url)
+        return self._workspace
 
     @property
-    def database_url(self) -> str:
-        if self.db_url:
-            return self.db_url
-        return f"sqlite:///{self.state_dir / 'state.db'}"
+    def actor(self) -> Actor:
+        """Who runs the command, as the config's ``identity.mode`` establishes it."""
+        return self.workspace.actor(requested=self.as_user)
 
-    def load_config(self) -> Config:
-        from releasegate.config.loader import load_config
-
-        return load_config(self.config_path)
-
-    def open_store(self) -> Store:
-        from releasegate.store.api import open_store
-
-        store = open_store(self.database_url)
-        if not self.db_url:  # the default SQLite store: keep .releasegate/ out of git's way
-            ignore = self.state_dir / ".gitignore"
-            if not ignore.exists():
-                with contextlib.suppress(OSError):
-                    ignore.write_text("# releasegate's state: not part of the project\n*\n")
-        return store
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry in some containers
-        return "unknown"
+    @property
+    def state_dir(self) -> Path:
+        return self.workspace.state_dir
 
 
 def globals_of(ctx: object) -> Globals:

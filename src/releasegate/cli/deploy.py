@@ -58,6 +58,14 @@ def register(app: typer.Typer) -> None:
         override_freeze: Annotated[
             bool, typer.Option("--override-freeze", help="Emergency through a hard freeze (admin).")
         ] = False,
+        override: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--override",
+                help="Break-glass: go past this policy rule (e.g. window, freeze:peaks; "
+                "repeatable; needs --reason and a role in overrides.roles).",
+            ),
+        ] = None,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
         flag: FlagOption = None,
     ) -> int:
@@ -72,6 +80,7 @@ def register(app: typer.Typer) -> None:
             emergency=emergency,
             reason=reason,
             override_freeze=override_freeze,
+            overrides=override or [],
             yes=yes,
             flags=flag or [],
         )
@@ -91,6 +100,18 @@ def register(app: typer.Typer) -> None:
         return deploy_impl.rollback(globals_of(ctx), env, to=to, reason=reason)
 
     @app.command()
+    def adopt(
+        ctx: typer.Context,
+        env: Annotated[str, typer.Argument(help="The environment.")],
+        version: Annotated[str, typer.Argument(help="The version that is live there now.")],
+        reason: Annotated[str | None, typer.Option("--reason", help="Why (recorded).")] = None,
+    ) -> int:
+        """Record the version that was live before releasegate took over (nothing is run)."""
+        from releasegate.cli import deploy_impl
+
+        return deploy_impl.adopt(globals_of(ctx), env, version, reason=reason)
+
+    @app.command()
     def resume(
         ctx: typer.Context,
         id: Annotated[int | None, typer.Argument(help="Deployment id (default: the latest).")] = None,
@@ -105,9 +126,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context, id: Annotated[int, typer.Argument(help="Deployment id.")]
     ) -> int:
         """Cancel a running or waiting deployment."""
-        from releasegate.cli import deploy_impl
+        from releasegate.cli import records_view
 
-        return deploy_impl.cancel(globals_of(ctx), id)
+        return records_view.cancel_deployment(globals_of(ctx), id)
 
     @app.command()
     def status(
@@ -115,9 +136,9 @@ def register(app: typer.Typer) -> None:
         env: Annotated[str | None, typer.Argument(help="Only this environment.")] = None,
     ) -> int:
         """What is live where, what is running, locks, open obligations."""
-        from releasegate.cli import deploy_impl
+        from releasegate.cli import records_view
 
-        return deploy_impl.status(globals_of(ctx), env)
+        return records_view.print_status(globals_of(ctx), env)
 
     @app.command()
     def history(
@@ -126,9 +147,9 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option("--limit", help="How many.")] = 20,
     ) -> int:
         """Past deployments, newest first."""
-        from releasegate.cli import deploy_impl
+        from releasegate.cli import records_view
 
-        return deploy_impl.history(globals_of(ctx), env, limit=limit)
+        return records_view.print_history(globals_of(ctx), env, limit=limit)
 
     @app.command()
     def show(
@@ -139,9 +160,9 @@ def register(app: typer.Typer) -> None:
         ] = "text",
     ) -> int:
         """A deployment as a filled-in checklist, each item with its evidence."""
-        from releasegate.cli import deploy_impl
+        from releasegate.cli import show_view
 
-        return deploy_impl.show(globals_of(ctx), id, fmt=format)
+        return show_view.show_deployment(globals_of(ctx), id, fmt=format)
 
     @app.command()
     def confirm(
@@ -151,15 +172,15 @@ def register(app: typer.Typer) -> None:
         note: Annotated[str | None, typer.Option("--note", help="A note to record.")] = None,
     ) -> int:
         """Sign a checklist item for a deployment, as yourself."""
-        from releasegate.cli import deploy_impl
+        from releasegate.cli import records_view
 
-        return deploy_impl.confirm(globals_of(ctx), id, item, note=note)
+        return records_view.confirm_item(globals_of(ctx), id, item, note=note)
 
     @app.command()
     def demo(
         keep: Annotated[bool, typer.Option("--keep", help="Leave the demo services up.")] = False,
     ) -> int:
         """Tell the checklist's story end to end on the example service."""
-        from releasegate.cli import demo_impl
+        from releasegate.demo import story as demo_impl
 
         return demo_impl.demo(keep=keep)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from releasegate.cli import audit, checklist, configure, deploy, later, obligations, policy
+from releasegate.cli import audit, checklist, configure, deploy, later, obligations, policy, target
 from releasegate.cli.context import Globals
 from releasegate.cli.errors import handle
 
@@ -58,6 +58,7 @@ deploy.register(app)
 policy.register(app)
 audit.register(app)
 obligations.register(app)
+target.register(app)
 later.register(app)
 
 

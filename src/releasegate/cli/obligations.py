@@ -34,18 +34,21 @@ def register(app: typer.Typer) -> None:
         note: Annotated[str | None, typer.Option("--note", help="What was done.")] = None,
     ) -> int:
         """Close an obligation, as yourself, with a note (recorded)."""
+        from releasegate.service import calendar
+
         g = globals_of(ctx)
-        record = g.open_store().close_obligation(id, user=g.user, note=note)
-        print(f"obligation {record.id} ({record.kind}) closed by {g.user}")
+        done = calendar.close_obligation(g.workspace, g.actor, id, note=note)
+        print(json.dumps(done.to_json()) if g.json else done.text)
         return Exit.OK
 
     app.add_typer(group, name="obligation")
 
 
 def list_obligations(g: Globals, *, include_closed: bool) -> int:
-    store = g.open_store()
+    from releasegate.service import calendar
+
     now = datetime.now(UTC)
-    rows = store.list_obligations(open_only=not include_closed)
+    rows = calendar.list_obligations(g.workspace, g.actor, include_closed=include_closed)
     if g.json:
         print(json.dumps([
             {"id": o.id, "deployment": o.deployment_id, "kind": o.kind, "text": o.text,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 
 from rich.console import Console
@@ -10,8 +11,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from releasegate.config.types import format_duration
-from releasegate.engine.api import RollbackPreview
-from releasegate.engine.plan import Plan, PlannedStep
+from releasegate.service.types import Plan, PlannedStep, RollbackPreview
 
 
 def _step_line(step: PlannedStep) -> Text:
@@ -42,7 +42,7 @@ def print_plan(
     *,
     as_json: bool,
     console: Console | None = None,
-    policy: dict[str, object] | None = None,
+    policy: Mapping[str, object] | None = None,
     policy_text: str = "",
 ) -> None:
     """The plan as a tree, then what policy says about running it now (the dry run)."""

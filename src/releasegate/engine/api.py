@@ -24,6 +24,7 @@ from releasegate.engine.report import NullReporter, Reporter
 from releasegate.engine.resume import progress_of
 from releasegate.engine.runner import (
     FINAL,
+    BeforeDeploy,
     Outcome,
     Progress,
     continue_rollback,
@@ -32,7 +33,7 @@ from releasegate.engine.runner import (
 )
 from releasegate.engine.steps import Runtime
 from releasegate.errors import LockedError, UsageError
-from releasegate.store.api import Store
+from releasegate.store.api import DeploymentRecord, Store
 
 
 def default_holder(user: str) -> str:
@@ -185,7 +186,26 @@ class Engine:
     ) -> Outcome:
         """Record a new deployment of ``plan``, take the environment's lease, run it.
 
-        ``policy`` is the policy decision that allowed it, recorded with the deployment."""
+        ``policy`` is the policy decision that allowed it, recorded with the deployment.
+        (The application layer decides policy under the lease: ``begin`` then ``run``.)"""
+        dep = self.begin(plan, reason=reason, emergency=emergency)
+        if policy is not None:
+            self.store.append_event("policy.decision", dict(policy), deployment_id=dep.id)
+        return await self.run(plan, dep.id)
+
+    def begin(
+        self,
+        plan: Plan,
+        *,
+        reason: str | None = None,
+        emergency: bool = False,
+        rollback_of: int | None = None,
+    ) -> DeploymentRecord:
+        """Record a new deployment of ``plan`` holding the environment's lease.
+
+        Raises LockedError (recording nothing that stays pending) when another deployment
+        holds the lease. A lease that expired is taken over: the processes its holder
+        recorded are stopped first, and its deployment is ended."""
         dep = self.store.create_deployment(
             environment=plan.environment,
             version=plan.version,
@@ -195,11 +215,46 @@ class Engine:
             reason=reason,
             emergency=emergency,
             commit=plan.release.commit,
+            rollback_of=rollback_of,
         )
-        if policy is not None:
-            self.store.append_event("policy.decision", dict(policy), deployment_id=dep.id)
+        previous = self.store.get_lock(plan.environment)
         self._lock(plan.environment, dep.id)
-        return await drive(self.runtime(plan, dep.id), lease_ttl_s=self.lease_ttl_s)
+        if previous is not None and previous.deployment_id != dep.id:
+            self._end_taken_over(previous.deployment_id, by=dep.id)
+        return dep
+
+    def _end_taken_over(self, deployment_id: int, *, by: int) -> None:
+        """A deployment whose lease expired and was taken over: stop what it left running
+        and end it, so it is never left ``running``."""
+        self._stop_leftovers(deployment_id)
+        old = self.store.get_deployment(deployment_id)
+        if old is None or old.status in FINAL:
+            return
+        changed = bool(self._succeeded_deploy_steps(deployment_id))
+        status = "failed" if changed else "cancelled"
+        detail = f"its lease expired and deployment {by} took the environment over"
+        if changed:
+            detail += "; it had changed the environment: a person must check it"
+        self.store.set_deployment_status(deployment_id, status, detail=detail)
+
+    async def run(
+        self, plan: Plan, deployment_id: int, *, before_deploy: BeforeDeploy | None = None
+    ) -> Outcome:
+        """Run a deployment recorded by :meth:`begin` to its final status."""
+        return await drive(
+            self.runtime(plan, deployment_id),
+            lease_ttl_s=self.lease_ttl_s,
+            before_deploy=before_deploy,
+        )
+
+    def end(self, deployment_id: int, environment: str, status: str, detail: str) -> Outcome:
+        """End a deployment that holds the lease without running it (policy refused)."""
+        self.store.set_deployment_status(deployment_id, status, detail=detail)
+        self.store.release_lock(environment, deployment_id=deployment_id)
+        self.reporter.event(
+            "deployment.finished", {"id": deployment_id, "status": status, "detail": detail}
+        )
+        return Outcome(deployment_id, status, detail)
 
     async def check(self, plan: Plan) -> Outcome:
         """Run the gates only, recorded as a deployment with status ``checked`` or

@@ -62,3 +62,20 @@ def estimate_rollback_s(store: Store, env: str) -> tuple[float | None, str]:
     if not durations:
         return None, "no successful rollback of this environment recorded yet"
     return median(durations), f"median of {len(durations)} recorded rollback(s)"
+
+
+def rollback_targets(store: Store, env: str) -> list[str]:
+    """Versions ``rollback --to`` may return ``env`` to, newest first: each succeeded there
+    (not as a rollback), is not live now, and that deployment was not rolled back from."""
+    deps = store.list_deployments(environment=env, limit=_DEPTH)
+    live = store.live_version(env)
+    rolled_back_from = {
+        d.rollback_of for d in deps if d.kind == "rollback" and d.status == "succeeded"
+    }
+    found: list[str] = []
+    for dep in deps:
+        if dep.status != "succeeded" or dep.kind == "rollback" or dep.id in rolled_back_from:
+            continue
+        if dep.version != live and dep.version not in found:
+            found.append(dep.version)
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from releasegate.engine.dag import PhaseResult, run_phase
@@ -22,6 +22,7 @@ FINAL = (
     "cancelled",
     "checked",
     "check_failed",
+    "blocked",
 )
 
 
@@ -120,7 +121,18 @@ def _attempted(rt: Runtime) -> list[str]:
     return seen
 
 
-async def drive(rt: Runtime, *, progress: Progress = Progress(), lease_ttl_s: float = 30.0) -> Outcome:
+BeforeDeploy = Callable[[], Awaitable[str | None]]
+"""Called under the lease after the gates, right before the deploy phase: returns why the
+deployment must stop (it ends ``blocked``, nothing changed), or None to go on."""
+
+
+async def drive(
+    rt: Runtime,
+    *,
+    progress: Progress = Progress(),
+    lease_ttl_s: float = 30.0,
+    before_deploy: BeforeDeploy | None = None,
+) -> Outcome:
     """Run (or continue) the deployment of ``rt`` to a final status."""
     beat = asyncio.ensure_future(heartbeat(rt, ttl_s=lease_ttl_s))
     lost: list[str] = []
@@ -133,6 +145,10 @@ async def drive(rt: Runtime, *, progress: Progress = Progress(), lease_ttl_s: fl
         if not gates.ok:
             assert gates.failed is not None
             return _finish(rt, "failed", f"gate {gates.failed.step_id} failed: {gates.failed.summary}")
+        if before_deploy is not None and not progress.deploy_started:
+            refused = await before_deploy()
+            if refused is not None:
+                return _finish(rt, "blocked", refused)
         deploy_started = True
         deploy = await _phase(rt, "deploy", rt.plan.deploy, progress.done)
         if not deploy.ok:

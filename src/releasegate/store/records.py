@@ -25,12 +25,15 @@ DeploymentStatus = Literal[
     "interrupted",
     "checked",
     "check_failed",
+    "blocked",
 ]
 DEPLOYMENT_STATUSES: tuple[DeploymentStatus, ...] = get_args(DeploymentStatus)
 FINAL_STATUSES: frozenset[str] = frozenset(
-    {"succeeded", "failed", "rolled_back", "rollback_failed", "cancelled", "checked", "check_failed"}
+    {"succeeded", "failed", "rolled_back", "rollback_failed", "cancelled", "checked", "check_failed",
+     "blocked"}
 )
-"""``checked``/``check_failed`` end a ``releasegate check`` run (gates only, nothing deployed)."""
+"""``checked``/``check_failed`` end a ``releasegate check`` run (gates only, nothing deployed);
+``blocked``: policy refused under the lease, before anything changed."""
 
 StepStatus = Literal["succeeded", "failed", "skipped", "warned", "cancelled", "timed_out"]
 STEP_STATUSES: tuple[StepStatus, ...] = get_args(StepStatus)

@@ -1,4 +1,4 @@
-"""Gather the store facts policy decides on (shared by the CLI and the engine)."""
+"""Gather the store facts policy decides on."""
 
 from __future__ import annotations
 

@@ -3,8 +3,9 @@
 Everything is real: a fresh workspace, the real store, the ``local`` target running the
 example's versions as processes, real HTTP traffic, the real policy. Where the example's
 production window or a freeze refuses the deployment at the hour the demo runs, the demo
-shows that refusal with its explanation and then goes on under a *recorded* demo override
-— it never fakes the clock.
+shows that refusal with its explanation and then goes on as an admin would, with a
+break-glass ``deploy --override RULE --reason TEXT`` that the record keeps — it never fakes
+the clock. The versions live before releasegate took over are recorded with ``adopt``.
 """
 
 from __future__ import annotations
@@ -18,17 +19,17 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.panel import Panel
 
-from releasegate.cli.context import Globals
-from releasegate.cli.demo_team import Team
-from releasegate.cli.demo_workspace import DEMO_SOAK_S, Workspace, prepare
 from releasegate.cli.errors import handle
 from releasegate.cli.exit_codes import Exit
+from releasegate.demo.team import Team
+from releasegate.demo.workspace import DEMO_SOAK_S, Workspace, prepare
 from releasegate.errors import ReleasegateError
 
 if TYPE_CHECKING:
-    from releasegate.cli.demo_mocks import MockServices
+    from releasegate.demo.mocks import MockServices
+    from releasegate.service.workspace import Workspace as ServiceWorkspace
 
-OVERRIDE = "releasegate demo: runs at any hour; the refusal above is what a real run would get"
+OVERRIDE = "releasegate demo runs at any hour; the refusal above is what a real run would get"
 
 
 class DemoFailed(ReleasegateError):
@@ -67,32 +68,53 @@ class Story:
             raise DemoFailed(f"'releasegate {' '.join(args)}' exited {code}, the story expects {expect}")
         return code
 
-    def deploy(self, user: str, env: str, version: str, *extra: str, override: str | None = None,
-               bootstrap: bool = False, expect: tuple[int, ...] = (0,)) -> int:
-        """A deployment; with ``override`` the demo goes on where policy refuses on time."""
-        from releasegate.cli import deploy_impl
-
-        args = ("deploy", env, version, *extra)
-        self.console.print(f"[bold green]$ releasegate --as {user} {' '.join(args)}[/bold green]"
-                           + ("  [yellow](demo override recorded)[/yellow]" if override else ""))
-        g = Globals.from_options(config=str(self.ws.config), db=None, as_user=user, json=False)
-        emergency = "--emergency" in extra
-        reason = extra[extra.index("--reason") + 1] if "--reason" in extra else None
-
-        def call() -> int:
-            return deploy_impl.deploy(
-                g, env, version, kind="normal", emergency=emergency, reason=reason,
-                override_freeze=False, yes=True, demo_override=override, bootstrap=bootstrap,
-            )
-
-        code = self._check(handle(call), expect, args)
+    def deploy(self, user: str, env: str, version: str, *extra: str,
+               expect: tuple[int, ...] = (0,)) -> int:
+        """``releasegate deploy`` as ``user``; what the team signed meanwhile is told."""
+        code = self.rg(user, "deploy", env, version, "--yes", *extra, expect=expect)
         if self.team is not None:
             for line in self.team.take():
                 self.say(line)
-        store = g.open_store()
-        self.ids[f"{env} {version}"] = store.list_deployments(environment=env, limit=1)[0].id
-        store.close()
+        self.ids[f"{env} {version}"] = self._latest(env)
         return code
+
+    def _start_adopted(self, env: str, version: str) -> None:
+        """What the team had done by hand before releasegate: the database at
+        ``version``'s schema and ``version`` running; then the supervisor is started."""
+        import subprocess
+        import sys
+
+        db = {"DATABASE_URL": self.ws.env_vars()[f"CAMARKETPLACE_{env.upper()}_DB"]}
+        for argv in (
+            [sys.executable, "scripts/prepare_data.py", "--data-dir", f"data/{env}"],
+            [sys.executable, "scripts/migrate.py", "up", "--data-dir", f"data/{env}", "--version", version],
+        ):
+            done = subprocess.run(
+                argv, cwd=self.ws.root, env={**os.environ, **db}, capture_output=True, text=True
+            )
+            if done.returncode != 0:
+                raise DemoFailed(f"{' '.join(argv[1:])} failed: {done.stdout}{done.stderr}")
+        self.rg("dave", "target", "start", env)
+
+    def _latest(self, env: str) -> int:
+        from releasegate.service import records
+
+        ws = self._workspace()
+        return records.history(ws, ws.actor(requested="demo"), env, limit=1)[0].id
+
+    def _workspace(self) -> ServiceWorkspace:
+        from releasegate.service.workspace import Workspace as ServiceWorkspace
+
+        return ServiceWorkspace(self.ws.config)
+
+    def _refusing(self, env: str, version: str) -> list[str]:
+        """The policy rules that refuse deploying ``version`` to ``env`` now."""
+        from releasegate.service.explain import explain
+
+        ws = self._workspace()
+        verdict = explain(ws, ws.actor(requested="dave"), env, version=version)
+        ws.close()
+        return list(verdict.refusing)
 
     # -- the story ---------------------------------------------------------------------
     def tell(self) -> None:
@@ -103,9 +125,11 @@ class Story:
             border_style="cyan",
         ))
         self.act("1. Today", "CA Marketplace runs 1.1.5 on staging and production. releasegate "
-                 "takes over from here (these two bootstrap deployments are recorded as such).")
-        self.deploy("dave", "staging", "1.1.5", override="bootstrap: 1.1.5 was live before releasegate", bootstrap=True)
-        self.deploy("dave", "production", "1.1.5", override="bootstrap: 1.1.5 was live before releasegate", bootstrap=True)
+                 "takes over from here: dave (devops) records what is live with `adopt`, and the "
+                 "demo starts those processes as they were.")
+        for env in ("staging", "production"):
+            self.rg("dave", "adopt", env, "1.1.5", "--reason", "1.1.5 was live before releasegate")
+            self._start_adopted(env, "1.1.5")
         self._told = len(self.mocks.messages())  # the story's announcements start with 1.2.0
 
         self.act("2. Staging: 1.2.0", "Version 1.2.0 adds payment reconciliation with an expand-only "
@@ -130,13 +154,17 @@ class Story:
                  "integrity check, migration, release with the socket held open, health, "
                  "version and smoke checks — while a client sends steady traffic.")
         allowed = self.rg("dave", "policy", "explain", "production", "--version", "1.2.0", expect=(0, 3)) == 0
-        override = None
+        extra: list[str] = []
         if not allowed:
             self.rg("dave", "deploy", "production", "1.2.0", "--yes", expect=(Exit.BLOCKED,))
-            self.say("Refused now, with the reason and the next allowed time. The demo goes on "
-                     "under a recorded demo override (the audit log keeps it as policy.demo_override).")
-            override = OVERRIDE
-        self._with_traffic("production", lambda: self.deploy("dave", "production", "1.2.0", override=override))
+            rules = self._refusing("production", "1.2.0")
+            self.say("Refused now, with the reason and the next allowed time. The demo goes on as "
+                     "an admin would break glass: dave holds the admin role, names each rule he "
+                     f"goes past ({', '.join(rules)}) and why; `show` and `status` keep saying so.")
+            for rule in rules:
+                extra += ["--override", rule]
+            extra += ["--reason", OVERRIDE]
+        self._with_traffic("production", lambda: self.deploy("dave", "production", "1.2.0", *extra))
         self._announcements()
 
         self.act("6. Hotfix 1.2.1, the emergency path", "A payment bug needs a fix now. The "
@@ -182,7 +210,7 @@ class Story:
 
     def _with_traffic(self, env: str, action: Callable[[], int]) -> None:
         """Run ``action`` while a client sends steady traffic to ``env``; none may fail."""
-        from releasegate.cli.demo_traffic import Traffic
+        from releasegate.demo.traffic import Traffic
 
         with Traffic(self.ws.url(env)) as traffic:
             action()
@@ -193,7 +221,7 @@ class Story:
 
 
 def demo(*, keep: bool) -> int:
-    from releasegate.cli import demo_mocks
+    from releasegate.demo import mocks as demo_mocks
 
     console = Console()
     ws = prepare()
@@ -201,9 +229,8 @@ def demo(*, keep: bool) -> int:
     os.environ.update(mocks.env())
     ws.changes.append(f"Slack and the status page are a local server speaking their APIs ({base})")
     story = Story(console, ws, mocks)
-    g = Globals.from_options(config=str(ws.config), db=None, as_user="demo", json=False)
     try:
-        with Team(g.load_config(), g.database_url) as team:
+        with Team(ws.config) as team:
             story.team = team
             story.tell()
     except DemoFailed as exc:
@@ -223,11 +250,12 @@ def stop_targets(ws: Workspace) -> None:
     """Stop what the demo started (each environment's supervisor and its versions)."""
     import asyncio
 
-    from releasegate.cli.deploy_impl import build_engine
     from releasegate.errors import ReleasegateError as Failure
+    from releasegate.identity import Actor
+    from releasegate.service.workspace import Workspace as ServiceWorkspace
 
-    g = Globals.from_options(config=str(ws.config), db=None, as_user="demo", json=False)
-    engine = build_engine(g)
+    service = ServiceWorkspace(ws.config)
+    engine = service.engine(Actor("releasegate-demo", via="system"))
     for env in engine.config.environments:
         call = engine.target_call(env, "stop")
         if call is None:

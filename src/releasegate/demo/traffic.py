@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from releasegate.cli.background import Background
+from releasegate.demo.background import Background
 
 
 @dataclass

@@ -1,0 +1,157 @@
+"""The calendar people keep: ad-hoc freezes, incidents, campaigns, and obligations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from releasegate.errors import UsageError
+from releasegate.identity import Actor
+from releasegate.service.auth import authorize
+from releasegate.service.inputs import check_environment
+from releasegate.service.results import Done
+from releasegate.service.workspace import Workspace
+
+if TYPE_CHECKING:
+    from releasegate.store.api import CampaignRecord, FreezeRecord, IncidentRecord, ObligationRecord
+
+
+def _target(ws: Workspace, env: str) -> str | None:
+    return check_environment(list(ws.config.environments), env, allow_all=True)
+
+
+def add_freeze(
+    ws: Workspace, actor: Actor, *, env: str, start: datetime, end: datetime, reason: str,
+    hard: bool = False,
+) -> Done:
+    """Freeze deployments to ``env`` (``all``: every one) from ``start`` to ``end``."""
+    from releasegate.policy.labels import utc_label
+
+    authorize(ws.config, actor, "freeze.add")
+    if end <= start:
+        raise UsageError(f"--to: {utc_label(end)} is not after --from {utc_label(start)}")
+    if not reason.strip():
+        raise UsageError("--reason: say why deployments are frozen")
+    target = _target(ws, env)
+    record = ws.store.add_freeze(
+        environment=target, start=start, end=end, reason=reason, hard=hard, user=actor.name
+    )
+    kind = "hard freeze" if hard else "freeze"
+    return Done(
+        record.id,
+        f"{kind} {record.id}: {target or 'all environments'} from {utc_label(start)} "
+        f"to {utc_label(end)}: {reason}",
+        {"environment": target, "start": start.isoformat(), "end": end.isoformat(),
+         "reason": reason, "hard": hard},
+    )
+
+
+def list_freezes(ws: Workspace, actor: Actor) -> list[FreezeRecord]:
+    return ws.store.list_freezes()
+
+
+def remove_freeze(ws: Workspace, actor: Actor, id: int) -> Done:
+    """Lift a freeze; a hard one needs ``freeze.remove-hard`` (admin by default)."""
+    found = next((f for f in ws.store.list_freezes() if f.id == id), None)
+    hard = found is not None and found.hard
+    authorize(ws.config, actor, "freeze.remove-hard" if hard else "freeze.remove")
+    ws.store.remove_freeze(id, user=actor.name)
+    return Done(id, f"freeze {id} removed by {actor.name}", {"removed_by": actor.name})
+
+
+def open_incident(
+    ws: Workspace, actor: Actor, title: str, *, severity: str, impact: str, env: str
+) -> Done:
+    """Open an incident: the decision matrix's action and deadline; it may freeze deploys."""
+    from releasegate.policy.api import incident_action, parse_impact
+    from releasegate.policy.freezes import SEVERITIES, severity_rank
+    from releasegate.policy.labels import human_duration, utc_label
+
+    authorize(ws.config, actor, "incident.open")
+    if severity not in SEVERITIES:
+        from releasegate.config.timespec import did_you_mean
+
+        raise UsageError(
+            f"--severity: {severity!r} is not a severity (use {', '.join(SEVERITIES)})"
+            f"{did_you_mean(severity, SEVERITIES)}"
+        )
+    share = parse_impact(impact)
+    config = ws.config
+    target = _target(ws, env)
+    action = incident_action(config, severity, share, datetime.now(UTC))
+    record = ws.store.open_incident(
+        title=title, severity=severity, impact=share, environment=target, user=actor.name,
+        action=action.action, deadline=action.deadline,
+    )
+    lines = [f"incident {record.id} opened: {title}",
+             f"action: {action.action} within {human_duration(action.within)} "
+             f"(deadline {utc_label(action.deadline)})"]
+    frozen = [
+        name for name, e in config.environments.items()
+        if "incidents" in e.freezes and (target is None or name == target)
+    ]
+    if frozen and severity_rank(severity) >= severity_rank(config.incidents.freeze_at):
+        lines.append(f"deployments to {', '.join(frozen)} are frozen until it is closed")
+    else:
+        frozen = []
+    return Done(
+        record.id, "\n".join(lines),
+        {"title": title, "severity": severity, "impact": share, "environment": target,
+         "action": action.action, "deadline": action.deadline.isoformat(), "frozen": frozen},
+    )
+
+
+def close_incident(ws: Workspace, actor: Actor, id: int, *, note: str | None = None) -> Done:
+    from releasegate.policy.labels import human_duration
+
+    authorize(ws.config, actor, "incident.close")
+    record = ws.store.close_incident(id, user=actor.name, note=note)
+    took = human_duration((record.closed_at or record.opened_at) - record.opened_at)
+    return Done(id, f"incident {id} closed by {actor.name} after {took}",
+                {"closed_by": actor.name, "note": note})
+
+
+def list_incidents(ws: Workspace, actor: Actor, *, include_closed: bool = False) -> list[IncidentRecord]:
+    return ws.store.list_incidents(include_closed=include_closed)
+
+
+def add_campaign(
+    ws: Workspace, actor: Actor, name: str, *, at: datetime, buffer: str | None, env: str
+) -> Done:
+    """Record a marketing campaign: no deployments within its buffer."""
+    from releasegate.config.types import parse_duration
+    from releasegate.policy.labels import utc_label
+
+    authorize(ws.config, actor, "campaign.add")
+    target = _target(ws, env)
+    try:
+        span = parse_duration(buffer) if buffer is not None else ws.config.campaigns.buffer
+    except ValueError as exc:
+        raise UsageError(f"--buffer: {exc}") from None
+    record = ws.store.add_campaign(
+        name=name, at=at, buffer_s=span.total_seconds(), environment=target, user=actor.name
+    )
+    return Done(
+        record.id,
+        f"campaign {record.id}: {name} at {utc_label(at)}; no deployments to "
+        f"{target or 'any environment'} from {utc_label(at - span)} to {utc_label(at + span)}",
+        {"name": name, "at": at.isoformat(), "buffer_s": span.total_seconds(),
+         "environment": target},
+    )
+
+
+def list_campaigns(ws: Workspace, actor: Actor) -> list[CampaignRecord]:
+    return ws.store.list_campaigns()
+
+
+def list_obligations(ws: Workspace, actor: Actor, *, include_closed: bool = False) -> list[ObligationRecord]:
+    return ws.store.list_obligations(open_only=not include_closed)
+
+
+def close_obligation(ws: Workspace, actor: Actor, id: int, *, note: str | None = None) -> Done:
+    authorize(ws.config, actor, "obligation.close")
+    record = ws.store.close_obligation(id, user=actor.name, note=note)
+    return Done(record.id, f"obligation {record.id} ({record.kind}) closed by {actor.name}",
+                {"kind": record.kind, "closed_by": actor.name, "note": note})
+
+

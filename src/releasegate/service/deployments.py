@@ -1,0 +1,291 @@
+"""Deployments: plan, check, deploy, rollback, resume, cancel, adopt.
+
+``deploy`` in order: who may → plan → take the environment's lease (recording the
+deployment) → read the policy facts and decide → record the decision → run the gates →
+decide again right before the deploy phase → deploy → verify → post. A refusal under the
+lease ends the deployment ``blocked`` before anything changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from releasegate.errors import PolicyDenied, UsageError
+from releasegate.identity import Actor
+from releasegate.service.auth import authorize
+from releasegate.service.gate import Request, Verdict, decide
+from releasegate.service.inputs import check_environment, check_kind, check_version
+from releasegate.service.results import Outcome
+from releasegate.service.workspace import Workspace
+
+if TYPE_CHECKING:
+    from releasegate.engine.api import Engine, RollbackPreview
+    from releasegate.engine.plan import Plan
+    from releasegate.engine.report import Reporter
+
+ACTIVE = ("pending", "running", "rolling_back", "interrupted")
+
+
+def _outcome(engine_outcome: object, env: str, version: str) -> Outcome:
+    return Outcome(
+        deployment_id=getattr(engine_outcome, "deployment_id", None),
+        status=str(getattr(engine_outcome, "status", "failed")),
+        detail=str(getattr(engine_outcome, "detail", "")),
+        environment=env,
+        version=version,
+    )
+
+
+def _known_env(ws: Workspace, env: str) -> None:
+    check_environment(list(ws.config.environments), env)
+
+
+def make_plan(
+    ws: Workspace,
+    actor: Actor,
+    env: str,
+    version: str,
+    *,
+    kind: str = "normal",
+    emergency: bool = False,
+    flags: Collection[str] = (),
+    reporter: Reporter | None = None,
+) -> tuple[Engine, Plan]:
+    """The engine and the plan of deploying ``version`` to ``env`` (nothing recorded)."""
+    _known_env(ws, env)
+    check_version(version)
+    check_kind(kind)
+    engine = ws.engine(actor, reporter)
+    return engine, engine.plan(env, version, kind, emergency=emergency, flags=flags)
+
+
+def plan(
+    ws: Workspace, actor: Actor, env: str, version: str, *, kind: str = "normal",
+    flags: Collection[str] = (),
+) -> tuple[Plan, Verdict]:
+    """The dry run: the plan, and what policy would say now (advice: nothing is held)."""
+    _, the_plan = make_plan(ws, actor, env, version, kind=kind, flags=flags)
+    verdict = decide(ws.config, ws.store, actor, Request(env, version, kind))
+    return the_plan, verdict
+
+
+def rollback_preview(ws: Workspace, actor: Actor, env: str, *, to: str | None) -> RollbackPreview:
+    """What ``rollback`` would undo, to which version, and how long it took before."""
+    _known_env(ws, env)
+    if to is not None:
+        check_version(to)
+    return ws.engine(actor).rollback_preview(env, to=to)
+
+
+def _refuse(ws: Workspace, verdict: Verdict, deployment_id: int | None = None) -> PolicyDenied:
+    data = dict(verdict.record)
+    ws.store.append_event("deployment.blocked", data, deployment_id=deployment_id)
+    return PolicyDenied(verdict.summary(), explanation=verdict.decision.explain())
+
+
+def check(
+    ws: Workspace, actor: Actor, env: str, version: str, *, kind: str = "normal",
+    flags: Collection[str] = (), reporter: Reporter | None = None,
+) -> Outcome:
+    """The policy and the gates only; nothing is deployed (recorded as a check)."""
+    authorize(ws.config, actor, "deploy")
+    engine, the_plan = make_plan(ws, actor, env, version, kind=kind, flags=flags, reporter=reporter)
+    the_plan = engine.plan(env, version, kind, flags=flags, signatures=False)
+    verdict = decide(ws.config, ws.store, actor, Request(env, version, kind))
+    if not verdict.allowed:
+        _report_blocked(engine, verdict, None)
+        raise _refuse(ws, verdict)
+    return _outcome(asyncio.run(engine.check(the_plan)), env, version)
+
+
+def _report_blocked(engine: Engine, verdict: Verdict, deployment_id: int | None) -> None:
+    engine.reporter.event(
+        "deployment.blocked",
+        {"id": deployment_id, "summary": verdict.summary(), "policy": verdict.record},
+    )
+
+
+def deploy(
+    ws: Workspace,
+    actor: Actor,
+    env: str,
+    version: str,
+    *,
+    kind: str = "normal",
+    emergency: bool = False,
+    reason: str | None = None,
+    override_freeze: bool = False,
+    overrides: Sequence[str] = (),
+    flags: Collection[str] = (),
+    reporter: Reporter | None = None,
+    confirm: Callable[[Plan], bool] | None = None,
+) -> Outcome:
+    """Deploy ``version`` to ``env``: gates, deploy steps, verification, rollback on failure.
+
+    ``overrides`` names policy rules to go past (break-glass: needs the ``override``
+    permission and a ``reason``). ``confirm`` is asked with the plan before anything is
+    recorded (an interactive "are you sure?"); False ends it with status ``cancelled``
+    and no record."""
+    if emergency and not reason:
+        raise UsageError("--emergency needs --reason TEXT (it is recorded)")
+    if overrides and not (reason and reason.strip()):
+        raise UsageError("--override needs --reason TEXT (who went past policy, and why, is recorded)")
+    if emergency and kind == "normal":
+        kind = "hotfix"
+    authorize(ws.config, actor, "deploy")
+    if overrides:
+        authorize(ws.config, actor, "override")
+    engine, the_plan = make_plan(
+        ws, actor, env, version, kind=kind, emergency=emergency, flags=flags, reporter=reporter
+    )
+    request = Request(
+        env, version, kind, emergency=emergency, override_freeze=override_freeze,
+        overrides=tuple(overrides), reason=reason,
+    )
+    advice = decide(ws.config, ws.store, actor, request)
+    if not advice.allowed:  # refuse early, without taking the lease, when it is clear
+        _report_blocked(engine, advice, None)
+        raise _refuse(ws, advice)
+    if confirm is not None and not confirm(the_plan):
+        return Outcome(None, "cancelled", "not confirmed", env, version)
+    return asyncio.run(_deploy_under_lease(ws, engine, actor, the_plan, request))
+
+
+async def _deploy_under_lease(
+    ws: Workspace, engine: Engine, actor: Actor, the_plan: Plan, request: Request
+) -> Outcome:
+    dep = engine.begin(the_plan, reason=request.reason, emergency=request.emergency)
+    verdict = decide(ws.config, ws.store, actor, request)
+    ws.store.append_event("policy.decision", verdict.record, deployment_id=dep.id)
+    if verdict.overridden:
+        ws.store.append_event(
+            "policy.override",
+            {"rules": list(verdict.overridden), "reason": request.reason, "actor": actor.to_json()},
+            deployment_id=dep.id,
+        )
+    if not verdict.allowed:
+        _report_blocked(engine, verdict, dep.id)
+        done = engine.end(dep.id, request.environment, "blocked", verdict.summary())
+        return Outcome(
+            done.deployment_id, "blocked", done.detail, request.environment, request.version or "",
+            policy=verdict.record, explanation=verdict.decision.explain(),
+        )
+
+    async def before_deploy() -> str | None:
+        again = decide(ws.config, ws.store, actor, request)
+        if again.allowed:
+            return None
+        ws.store.append_event("policy.decision", again.record, deployment_id=dep.id)
+        _report_blocked(engine, again, dep.id)
+        return again.summary() + " (decided again before the deploy phase)"
+
+    outcome = await engine.run(the_plan, dep.id, before_deploy=before_deploy)
+    result = _outcome(outcome, request.environment, the_plan.version)
+    if result.status == "succeeded" and (request.emergency or request.kind == "hotfix"):
+        _open_obligations(ws, dep.id)
+    return result
+
+
+def _open_obligations(ws: Workspace, deployment_id: int) -> None:
+    """After an emergency deployment: close monitoring and a post-mortem, with deadlines."""
+    from releasegate.policy.api import emergency_obligations
+
+    for o in emergency_obligations(ws.config, datetime.now(UTC)):
+        ws.store.add_obligation(deployment_id=deployment_id, kind=o.kind, text=o.text, due_at=o.due_at)
+
+
+def rollback(
+    ws: Workspace, actor: Actor, env: str, *, to: str | None = None, reason: str | None = None,
+    reporter: Reporter | None = None,
+) -> Outcome:
+    """Roll ``env`` back to a version that succeeded there and was not rolled back from.
+
+    Never blocked by a window or a freeze (undoing is always allowed); any other version
+    is a deployment, with all its rules."""
+    authorize(ws.config, actor, "rollback")
+    _known_env(ws, env)
+    if to is not None:
+        check_version(to)
+        _check_rollback_target(ws, env, to)
+    engine = ws.engine(actor, reporter)
+    outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
+    return _outcome(outcome, env, to or "")
+
+
+def _check_rollback_target(ws: Workspace, env: str, to: str) -> None:
+    from releasegate.engine.history import rollback_targets
+
+    allowed = rollback_targets(ws.store, env)
+    if to not in allowed:
+        known = ", ".join(allowed[:8]) or "none yet"
+        raise PolicyDenied(
+            f"{to} is not a version {env} can be rolled back to: rollback returns only to a "
+            f"version that succeeded in {env} and was not rolled back from (those: {known}); "
+            f"anything else is a deployment: releasegate deploy {env} {to}"
+        )
+
+
+def resume(ws: Workspace, actor: Actor, id: int | None, *, reporter: Reporter | None = None) -> Outcome:
+    """Continue an interrupted deployment, or roll it back if that is safer."""
+    authorize(ws.config, actor, "resume")
+    engine = ws.engine(actor, reporter)
+    outcome = asyncio.run(engine.resume(id))
+    dep = ws.store.get_deployment(outcome.deployment_id)
+    return _outcome(outcome, dep.environment if dep else "", dep.version if dep else "")
+
+
+def cancel(ws: Workspace, actor: Actor, id: int) -> Outcome:
+    """Cancel a deployment that is waiting (a running one is stopped in its own terminal)."""
+    authorize(ws.config, actor, "cancel")
+    store = ws.store
+    dep = store.get_deployment(id)
+    if dep is None:
+        raise UsageError(f"there is no deployment {id}")
+    if dep.status not in ACTIVE:
+        raise UsageError(f"deployment {id} has already finished ({dep.status})")
+    if dep.plan.get("check") and dep.status == "running":
+        raise UsageError(f"deployment {id} is a running check: press Ctrl-C in its terminal")
+    lock = store.get_lock(dep.environment)
+    if dep.status != "pending" and lock is not None and lock.deployment_id == id:
+        raise UsageError(
+            f"deployment {id} is running ({lock.holder}): press Ctrl-C in its terminal, "
+            "or, if that process is gone, run 'releasegate resume' to finish or roll it back"
+        )
+    store.set_deployment_status(id, "cancelled", detail=f"cancelled by {actor.name}")
+    return Outcome(id, "cancelled", f"cancelled by {actor.name}", dep.environment, dep.version)
+
+
+def adopt(
+    ws: Workspace, actor: Actor, env: str, version: str, *, reason: str | None = None
+) -> Outcome:
+    """Record ``version`` as live in ``env`` without deploying it: what was live before
+    releasegate took over. Allowed only while releasegate has recorded nothing live there."""
+    authorize(ws.config, actor, "adopt")
+    _known_env(ws, env)
+    check_version(version)
+    store = ws.store
+    live = store.live_version(env)
+    if live is not None:
+        raise UsageError(
+            f"{env} already has a recorded live version ({live}): adopt records what was "
+            "live before releasegate took over; use deploy or rollback from here"
+        )
+    engine = ws.engine(actor)
+    from releasegate.drivers.api import Release
+
+    release = Release(env, version, "normal")
+    from releasegate.engine.plan import compile_plan
+
+    the_plan = compile_plan(ws.config, env, release, engine.registry)
+    why = reason or f"{version} was live in {env} before releasegate took over"
+    dep = engine.begin(the_plan, reason=f"adopted: {why}")
+    ws.store.append_event(
+        "deployment.adopted",
+        {"environment": env, "version": version, "reason": why, "actor": actor.to_json()},
+        deployment_id=dep.id,
+    )
+    done = engine.end(dep.id, env, "succeeded", f"adopted: {why}")
+    return Outcome(done.deployment_id, "succeeded", done.detail, env, version)

@@ -1,0 +1,170 @@
+"""Reading the record: status, history, and the audit of the event chain."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from releasegate.errors import ReleasegateError
+from releasegate.identity import Actor
+from releasegate.service.inputs import check_environment
+from releasegate.service.workspace import Workspace
+
+if TYPE_CHECKING:
+    from releasegate.store.api import DeploymentRecord, Store
+
+ACTIVE = ("pending", "running", "rolling_back", "interrupted")
+
+
+@dataclass(frozen=True)
+class EnvironmentStatus:
+    environment: str
+    live_version: str | None
+    locked_by: str | None
+    running: list[str]
+    target: str
+    attention: str | None
+    overrides: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Status:
+    environments: list[EnvironmentStatus]
+    obligations: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def history(
+    ws: Workspace, actor: Actor, env: str | None = None, *, limit: int = 20
+) -> list[DeploymentRecord]:
+    """Past deployments, newest first."""
+    if env is not None:
+        check_environment(list(ws.config.environments), env)
+    return ws.store.list_deployments(environment=env, limit=limit)
+
+
+def status(ws: Workspace, actor: Actor, env: str | None = None) -> Status:
+    """What is live where, what is running, locks, targets, open obligations."""
+    config = ws.config
+    store = ws.store
+    names = list(config.environments)
+    if env is not None:
+        check_environment(names, env)
+    rows = []
+    for name in [env] if env else names:
+        lock = store.get_lock(name)
+        recent = store.list_deployments(environment=name, limit=20)
+        rows.append(EnvironmentStatus(
+            environment=name,
+            live_version=store.live_version(name),
+            locked_by=None if lock is None else f"deployment {lock.deployment_id} ({lock.holder})",
+            running=[f"{d.id} {d.version} {d.status}" for d in recent if d.status in ACTIVE],
+            target=_target_status(ws, actor, name),
+            attention=_attention(store, recent, name),
+            overrides=_overrides(store, recent),
+        ))
+    now = datetime.now(UTC)
+    obligations = [
+        {"id": o.id, "deployment": o.deployment_id, "kind": o.kind, "text": o.text,
+         "due": o.due_at.isoformat(), "overdue": o.due_at < now}
+        for o in store.list_obligations(open_only=True)
+    ]
+    return Status(rows, obligations)
+
+
+def _overrides(store: Store, recent: list[DeploymentRecord]) -> list[str]:
+    """Recent deployments that went past policy (break-glass), said plainly."""
+    found = []
+    for dep in recent[:5]:
+        for event in store.list_events(deployment_id=dep.id):
+            if event.type == "policy.override":
+                rules = event.data.get("rules")
+                who = event.data.get("actor")
+                name = who.get("user") if isinstance(who, dict) else "?"
+                listed = ", ".join(str(r) for r in rules) if isinstance(rules, list) else ""
+                found.append(
+                    f"deployment {dep.id} ({dep.version}) went past {listed}: "
+                    f"{name}: {event.data.get('reason')}"
+                )
+    return found
+
+
+def _target_status(ws: Workspace, actor: Actor, env: str) -> str:
+    """What the environment's target says about itself (the local supervisor: pid, uptime)."""
+    call = ws.engine(actor).target_call(env, "status")
+    if call is None:
+        return ""
+    try:
+        found = asyncio.run(_awaited(call))
+    except ReleasegateError as exc:
+        return f"target: {exc}"
+    if found is None:
+        return "target: not running"
+    parts = []
+    for name in ("pid", "version", "address"):
+        value = getattr(found, name, None)
+        if value not in (None, ""):
+            parts.append(f"{name} {value}")
+    if getattr(found, "maintenance", False):
+        parts.append("in maintenance")
+    uptime = getattr(found, "uptime_s", None)
+    if isinstance(uptime, int | float):
+        parts.append(f"up {uptime:.0f}s")
+    return "target: " + ", ".join(parts)
+
+
+async def _awaited(call: Awaitable[object]) -> object:
+    return await call
+
+
+def _attention(store: Store, recent: list[DeploymentRecord], env: str) -> str | None:
+    """A deployment that failed after changing the environment and was not rolled back:
+    what is live may not be what the record's last success says."""
+    for dep in recent:
+        if dep.status in ("succeeded", "rolled_back"):
+            return None
+        if dep.status in ("failed", "rollback_failed"):
+            changed = any(
+                r.phase == "deploy" and r.status in ("succeeded", "warned")
+                for r in store.list_step_runs(dep.id)
+            )
+            if changed:
+                return (
+                    f"deployment {dep.id} ({dep.version}) {dep.status} after changing "
+                    f"{env} and was not rolled back: a person must act "
+                    f"(releasegate show {dep.id}; releasegate rollback {env})"
+                )
+    return None
+
+
+@dataclass(frozen=True)
+class Audit:
+    ok: bool
+    checked: int
+    problems: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def audit_verify(ws: Workspace, actor: Actor) -> Audit:
+    """Verify the event chain: every event's hash, and the rows policy decides on."""
+    report = ws.store.verify_chain()
+    return Audit(report.ok, report.checked, list(report.problems))
+
+
+def waiting_signatures(ws: Workspace, actor: Actor, deployment_id: int) -> list[str]:
+    """The checklist items deployment ``deployment_id`` is waiting for someone to sign now."""
+    store = ws.store
+    done = {c.item for c in store.list_confirmations(deployment_id)}
+    return [
+        run.step_id.removeprefix("sign.")
+        for run in store.list_step_runs(deployment_id)
+        if run.status == "running" and run.step_id.startswith("sign.")
+        and run.step_id.removeprefix("sign.") not in done
+    ]
