@@ -94,7 +94,8 @@ def test_a_freeze_that_starts_during_the_gates_stops_the_deploy_phase(make_ws, t
     assert "decided again before the deploy phase" in done.detail
     assert not (tmp_path / "live.txt").exists()  # the deploy phase never started
     dep = ws.store.get_deployment(done.deployment_id or 0)
-    assert dep is not None and dep.status == "blocked"
+    assert dep is not None
+    assert dep.status == "blocked"
     assert ws.store.get_lock("production") is None
 
 
@@ -117,7 +118,8 @@ def test_taking_over_an_expired_lease_ends_the_old_deployment(make_ws) -> None: 
     done = deployments.deploy(ws, actor(ws, "dev"), "staging", "1.0")
     assert done.status == "succeeded"
     ended = ws.store.get_deployment(old.id)
-    assert ended is not None and ended.status == "cancelled"
+    assert ended is not None
+    assert ended.status == "cancelled"
     assert ended.detail == f"its lease expired and deployment {done.deployment_id} took the environment over"
 
 
