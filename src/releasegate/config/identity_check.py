@@ -113,7 +113,9 @@ def identity_problems(doc: Document, config: Config | None) -> list[Problem]:
 
 
 def identity_warnings(config: Config, doc: Document | None = None) -> list[Problem]:
-    """Advice about a valid config; located when ``doc`` (the file it came from) is given."""
+    """Advice about a valid config; located when ``doc`` (the file it came from) is given.
+    Signers in ``allowed_signers`` are checked against ``users`` only then, since the
+    file's path is relative to the config's."""
 
     def warn(path: KeyPath, message: str, *, key: bool = False) -> Problem:
         return doc.problem(path, message, key=key) if doc else Problem(message, dotted(path))

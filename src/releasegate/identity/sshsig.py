@@ -143,7 +143,8 @@ def _why_not(payload: bytes, sig: Path, principal: str, allowed: Path, stderr: s
     found = _ssh_keygen(["-Y", "find-principals", "-f", str(allowed), "-s", str(sig)])
     owners = [p for p in found.stdout.split() if p] if found.returncode == 0 else []
     if principal in owners:  # listed, but an option of its line refuses this use
-        return f"{principal}'s signature by {key} is refused by {allowed}: {_reason(stderr) or 'restricted'}"
+        why = _reason(stderr) or "restricted by an option of its line"
+        return f"{principal}'s signature by {key} is refused by {allowed}: {why}"
     if owners:
         return f"signed with {key}, which {allowed} gives to {', '.join(owners)}, not {principal}"
     return f"signed with {key}, which {allowed} does not list for {principal}"
