@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from releasegate.config.document import Document, KeyPath, dotted
 from releasegate.config.expressions import compile_condition
+from releasegate.config.identity_check import identity_problems
 from releasegate.config.models import Calendar, Config, Environment, Step, TargetRef, Window
 from releasegate.config.secrets import references_in
 from releasegate.config.timespec import did_you_mean, parse_days, parse_hours, parse_tz
@@ -52,6 +53,7 @@ def crosscheck(doc: Document, config: Config | None, registry: Registry) -> list
                 references_in(text)
             except ValueError as exc:
                 problems.append(doc.problem(path, str(exc)))
+    problems.extend(identity_problems(doc, config))
     return problems
 
 

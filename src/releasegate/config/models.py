@@ -302,6 +302,11 @@ class Identity(Model):
         description="mode ssh: the allowed_signers file (ssh-keygen format) in the "
         "repository, relative to the config file.",
     )
+    os_users: dict[str, str] = Field(
+        default_factory=dict,
+        description="modes os and ssh: operating-system user → name in users, for people "
+        "whose login differs from their releasegate name.",
+    )
 
 
 class Overrides(Model):
@@ -357,7 +362,8 @@ class Config(Model):
     identity: Identity = Field(default_factory=Identity)
     permissions: dict[str, StrList] = Field(
         default_factory=dict,
-        description="Action → roles that may perform it (overrides the defaults).",
+        description="Action → roles that may perform it, replacing that action's default; "
+        "'*' means anyone listed in users.",
     )
     overrides: Overrides = Field(default_factory=Overrides)
     audit: AuditSettings = Field(default_factory=AuditSettings)

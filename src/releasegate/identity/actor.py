@@ -34,11 +34,15 @@ class Actor:
 
     @property
     def verified(self) -> bool:
-        """False when the name is only what someone typed (``--as`` under ``mode: trust``)."""
-        return self.via not in ("trust",)
+        """False when the name is only what someone typed: ``mode: trust``, or a name other
+        than the OS user's in single-person mode."""
+        if self.via == "single-person":
+            return self.name == self.os_user
+        return self.via != "trust"
 
     @property
     def single_person(self) -> bool:
+        """True when the config has no ``users:``: this actor may do everything."""
         return self.via == "single-person"
 
     def to_json(self) -> dict[str, JsonValue]:
