@@ -3,6 +3,9 @@
 # with the commands this kind of machine documents.
 set -euo pipefail
 
+# ssh-keygen signs and verifies sign-offs under identity.mode: ssh (OpenSSH 8.2 or later)
+command -v ssh-keygen >/dev/null || { apt-get update -qq && apt-get install -y -q openssh-client; }
+
 wait_for() {  # name, check command...
   local name=$1; shift
   for _ in $(seq 1 30); do

@@ -124,7 +124,7 @@ def test_approve_records_once_and_refuses_bad_approvals(rg: Cli) -> None:
     nobody = rg("approve", "production", "1.2.0", "--role", "tech-lead", user="mallory")
     assert nobody.returncode == 3
     assert "mallory may not approve" in nobody.stderr
-    assert "not listed in users" in nobody.stderr
+    assert "mallory is not listed in users" in nobody.stderr
     for user, role in (("bob", "product-owner"), ("carol", "tech-lead")):
         assert rg("approve", "production", "1.2.0", "--role", role, user=user).returncode == 0
     tuesday = rg("policy", "explain", "production", "--at", "2026-04-21T11:00:00Z", "--version", "1.2.0")
@@ -168,7 +168,7 @@ def test_freeze_and_campaign_commands(rg: Cli) -> None:
     # a hard freeze is lifted by an admin only
     refused = rg("freeze", "remove", "1")
     assert (refused.returncode, refused.stderr.strip()) == (
-        3, "blocked: dave may not freeze remove-hard: it needs admin (dave: devops, on-call)"
+        3, "blocked: dave may not freeze.remove-hard: it needs the role admin (the default); dave holds devops, on-call"
     )
     assert rg("freeze", "remove", "1", user="erin").returncode == 0
     assert rg("freeze", "list").stdout.strip() == "no freezes"

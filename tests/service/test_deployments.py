@@ -21,7 +21,7 @@ def live(ws_root: Path) -> str:
 
 def test_adopt_records_what_was_live_once_and_needs_devops(make_ws) -> None:  # type: ignore[no-untyped-def]
     ws = make_ws(environment("staging"))
-    with pytest.raises(PermissionDenied, match=r"ana may not adopt: it needs devops or admin \(ana: qa\)"):
+    with pytest.raises(PermissionDenied, match=r"ana may not adopt: it needs one of the roles devops, admin \(the default\); ana holds qa"):
         deployments.adopt(ws, actor(ws, "ana"), "staging", "1.0")
     done = deployments.adopt(ws, actor(ws, "dev"), "staging", "1.0", reason="ran before")
     assert (done.status, done.version) == ("succeeded", "1.0")
@@ -60,7 +60,7 @@ def test_rollback_returns_only_to_a_version_that_succeeded_there(make_ws) -> Non
 
 def test_override_needs_the_role_a_reason_and_real_rule_names(make_ws) -> None:  # type: ignore[no-untyped-def]
     ws = make_ws(environment("production", extra=FROZEN), top=FROZEN_TOP)
-    with pytest.raises(PermissionDenied, match=r"dev may not override: it needs admin \(dev: devops\)"):
+    with pytest.raises(PermissionDenied, match=r"dev may not override: it needs the role admin \(overrides.roles\); dev holds devops"):
         deployments.deploy(ws, actor(ws, "dev"), "production", "1.0", overrides=["freeze:always"], reason="x")
     with pytest.raises(UsageError, match="--override needs --reason TEXT"):
         deployments.deploy(ws, actor(ws, "root"), "production", "1.0", overrides=["freeze:always"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +20,11 @@ DEFAULT_CONFIG = "releasegate.yaml"
 
 
 def os_user() -> str:
-    """The operating-system user running this process."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry in some containers
-        return "unknown"
+    """The operating-system user running this process (from the password database, never
+    from ``$USER``, which anyone can set)."""
+    from releasegate.identity import current_os_user
+
+    return current_os_user()
 
 
 @dataclass
