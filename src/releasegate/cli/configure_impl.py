@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from releasegate.cli.context import Globals
@@ -31,6 +32,9 @@ def validate(g: Globals) -> int:
                     {"ok": False, "config": str(g.config_path), "problems": problems}, indent=2
                 )
             )
+            for p in exc.problems:
+                print(f"error: {p}", file=sys.stderr)
+            return 2  # the JSON above is the whole answer: no second error object
         raise
     environments = len(config.environments)
     steps = sum(

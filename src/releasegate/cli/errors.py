@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
@@ -21,52 +22,57 @@ from releasegate.errors import (
 )
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr)
+def handle(call: Callable[[], object], *, json_errors: bool = False) -> int:
+    """Run ``call`` and return the exit code the contract gives for what happened.
 
-
-def handle(call: Callable[[], object]) -> int:
-    """Run ``call`` and return the exit code the contract gives for what happened."""
+    A failure is said on stderr, one line each (``error:``, ``blocked:``, ``locked:``,
+    ``internal error:``). With ``json_errors`` (``--json``) it is also printed on stdout as
+    one JSON object ``{"error": {"kind", "message", "details", "exit"}}``, so every exit
+    path of every command under ``--json`` prints valid JSON."""
     try:
         result = call()
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except typer.Abort:
-        _say("interrupted")
-        return Exit.INTERRUPTED
-    except typer.TyperException as exc:  # bad usage: typer already said what; we say it too
+    except BaseException as exc:  # noqa: BLE001 — mapped below, re-raised if not ours
+        code, kind, lines = _failure(exc)
+        for i, line in enumerate(lines):
+            prefixed = kind == "error" or (i == 0 and kind not in ("interrupted", "typer"))
+            print(f"{kind}: {line}" if prefixed else line, file=sys.stderr)
+        if json_errors and kind != "typer":
+            print(json.dumps({"error": {
+                "kind": kind, "message": lines[0] if lines else "", "details": lines[1:],
+                "exit": int(code),
+            }}), flush=True)
+        return int(code)
+    return int(result) if isinstance(result, int) else Exit.OK
+
+
+def _failure(exc: BaseException) -> tuple[int, str, list[str]]:
+    """The exit code, the kind of failure and the lines that say it."""
+    if isinstance(exc, typer.Exit):
+        return int(exc.exit_code), "typer", []
+    if isinstance(exc, typer.Abort | KeyboardInterrupt):
+        return Exit.INTERRUPTED, "interrupted", ["interrupted"]
+    if isinstance(exc, typer.TyperException):  # bad usage: typer says what, as click does
         show = getattr(exc, "show", None)
         if callable(show):
             show()
-        else:
-            _say(f"error: {exc.format_message()}")
-        return Exit.USAGE
-    except KeyboardInterrupt:
-        _say("interrupted")
-        return Exit.INTERRUPTED
-    except ConfigError as exc:
-        for problem in exc.problems:
-            _say(f"error: {problem}")
-        return Exit.USAGE
-    except PolicyDenied as exc:
-        _say(f"blocked: {exc}")
-        if exc.explanation:
-            _say(exc.explanation)
-        return Exit.BLOCKED
-    except LockedError as exc:
-        _say(f"locked: {exc}")
-        return Exit.LOCKED
-    except StoreError as exc:
-        _say(f"error: {exc}")
-        return Exit.USAGE
-    except ReleasegateError as exc:
-        _say(f"error: {exc}")
-        return Exit.FAILED
-    except Exception as exc:  # noqa: BLE001 — last resort: one line, the traceback goes to a log
-        log = _write_crash_log(exc)
-        _say(f"internal error: {type(exc).__name__}: {exc} (full traceback in {log})")
-        return Exit.INTERNAL
-    return int(result) if isinstance(result, int) else Exit.OK
+            return Exit.USAGE, "typer", []
+        return Exit.USAGE, "error", [exc.format_message()]
+    if isinstance(exc, ConfigError):
+        return Exit.USAGE, "error", [str(p) for p in exc.problems]
+    if isinstance(exc, PolicyDenied):
+        return Exit.BLOCKED, "blocked", [str(exc), *exc.explanation.splitlines()]
+    if isinstance(exc, LockedError):
+        return Exit.LOCKED, "locked", [str(exc)]
+    if isinstance(exc, StoreError):
+        return Exit.USAGE, "error", [str(exc)]
+    if isinstance(exc, ReleasegateError):
+        return Exit.FAILED, "error", [str(exc)]
+    if not isinstance(exc, Exception):  # SystemExit and the like are not ours to map
+        raise exc
+    log = _write_crash_log(exc)
+    return Exit.INTERNAL, "internal error", [
+        f"{type(exc).__name__}: {exc} (full traceback in {log})"
+    ]
 
 
 def _write_crash_log(exc: BaseException) -> Path:

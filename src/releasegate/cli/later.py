@@ -29,16 +29,3 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write an HTML/markdown report of deployments and metrics."""
         not_yet("report", "the metrics issue")
-
-    @app.command()
-    def serve(
-        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8400,
-    ) -> None:
-        """Run the web dashboard and REST API."""
-        not_yet("serve", "the web dashboard issue")
-
-    @app.command()
-    def worker() -> None:
-        """Claim and run queued deployments from a shared PostgreSQL store."""
-        not_yet("worker", "the workers issue")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import os
 import sys
 from typing import Annotated
 
@@ -66,13 +67,51 @@ GC_THRESHOLD = 200_000
 """Net allocations between two young-generation collections (Python's default: 700)."""
 
 
+GLOBAL_WITH_VALUE = ("-c", "--config", "--db", "--as")
+GLOBAL_FLAGS = ("--json",)
+
+
+def hoist_globals(argv: list[str]) -> list[str]:
+    """Move global options written after the command to the front, so that
+    ``releasegate init -c x.yaml`` means ``releasegate -c x.yaml init`` (after ``--`` nothing
+    moves)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_WITH_VALUE and "=" in arg:
+            front.append(arg)
+        elif name in GLOBAL_WITH_VALUE and i + 1 < len(argv):
+            front += [arg, argv[i + 1]]
+            i += 1
+        elif arg in GLOBAL_FLAGS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def run(argv: list[str] | None = None) -> None:
     """Entry point of the console script: runs a command, exits with its documented code.
 
     It also tunes the garbage collector for the rest of the process (see ``_tune_gc``).
     """
     _tune_gc()
-    sys.exit(handle(lambda: app(args=argv, prog_name="releasegate", standalone_mode=False)))
+    args = hoist_globals(list(sys.argv[1:] if argv is None else argv))
+    if argv is None and not sys.stdout.isatty():
+        # logs and pipes: never wrap at 80 columns (a wrapped command cannot be copied)
+        os.environ.setdefault("COLUMNS", "400")
+    json_errors = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+    sys.exit(handle(
+        lambda: app(args=args, prog_name="releasegate", standalone_mode=False),
+        json_errors=json_errors,
+    ))
 
 
 def _tune_gc() -> None:

@@ -63,8 +63,6 @@ def print_plan(
             branch.add(_step_line(step))
         if not steps:
             branch.add(Text("nothing", style="dim"))
-    if not plan.post and plan.verify:
-        _verify(tree, plan)
     rb = tree.add(Text("on failure: rollback procedure", style="bold"))
     for step in reversed(plan.deploy):
         if step.undo:

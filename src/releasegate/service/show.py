@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from releasegate.store.api import StepRunRecord, Store
 
 OK = ("succeeded", "warned", "skipped")
+DONE = ("succeeded", "warned")
+"""A checklist item is ticked only when its step ran and passed (a skipped step did not
+prove anything)."""
 EXCERPT = 600
 
 
@@ -85,12 +88,14 @@ def show(ws: Workspace, actor: Actor, id: int) -> dict[str, object]:
             items.append(Item(
                 item_id,
                 titles.get(item_id, step.title),
-                status in OK,
+                status in DONE,
                 f"step {step.id}: {status} — {found.summary} ({shown_time(_when(started))}{took})",
             ))
     signed = {c.item: c for c in store.list_confirmations(id)}
     for conf in config.confirmations:
         if conf.environments and dep.environment not in conf.environments:
+            continue
+        if dep.kind not in conf.kinds and dep.kind != "rollback":
             continue
         c = signed.get(conf.id)
         evidence = (
