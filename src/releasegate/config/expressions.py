@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from releasegate.config.models import KINDS
+from releasegate.config.release import Release
 from releasegate.config.timespec import did_you_mean
-from releasegate.drivers.api import Release
 
 NAMES = ("kind", "version", "environment", "emergency")
 _CONSTANTS = {"true": True, "false": False, "True": True, "False": False}
