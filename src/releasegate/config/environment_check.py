@@ -156,9 +156,11 @@ class EnvironmentCheck:
                 elif step.id is not None:
                     graph.setdefault(step.id, []).append(need)
         for cycle in _cycles(graph):
+            shown = cycle if len(cycle) <= 12 else [*cycle[:5], "...", *cycle[-3:]]
+            size = f" ({len(cycle) - 1} steps)" if len(cycle) > 12 else ""
             self.add(
                 (*self.path, *by_id[cycle[0]].path, "needs"),
-                f"steps need each other in a cycle: {' -> '.join(cycle)}",
+                f"steps need each other in a cycle: {' -> '.join(shown)}{size}",
             )
 
     def _order(self, step: StepParts, needed: StepParts) -> str | None:
@@ -222,7 +224,7 @@ def _index(step: StepParts) -> int:
 
 
 def _phase_words(phase: str) -> str:
-    return "the rollback steps" if phase == "rollback" else f"the {phase}"
+    return f"the {phase} steps" if phase in ("post", "rollback") else f"the {phase}"
 
 
 def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
