@@ -8,10 +8,11 @@ file. Secret references (``${env:NAME}``, ``${file:PATH}``) stay unresolved here
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from releasegate.config.types import Duration, Identifier, StrList
 
@@ -21,6 +22,7 @@ Phase = Literal["gates", "deploy", "verify", "post"]
 Severity = Literal["low", "medium", "high", "critical"]
 
 KINDS: tuple[Kind, ...] = ("normal", "major", "hotfix", "rollback")
+DEFAULT_VERSION_PATTERN = r"[0-9A-Za-z][0-9A-Za-z._+-]{0,127}"
 
 
 def _kinds(*kinds: Kind) -> list[Kind]:
@@ -326,6 +328,25 @@ class AuditSettings(Model):
     )
 
 
+class Versions(Model):
+    """Which strings may name a version (checked by ``releasegate.config.versions``)."""
+
+    pattern: str = Field(
+        DEFAULT_VERSION_PATTERN,
+        max_length=1000,
+        description="A Python regular expression a whole version must match.",
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+        return value
+
+
 def _default_targets() -> dict[str, str]:
     return {
         "deployment_duration": "< 30m",
@@ -367,6 +388,7 @@ class Config(Model):
     )
     overrides: Overrides = Field(default_factory=Overrides)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    versions: Versions = Field(default_factory=Versions)
 
     def roles_of(self, user: str) -> set[str]:
         found = self.users.get(user)

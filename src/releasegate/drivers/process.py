@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import functools
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -277,11 +278,17 @@ def command_problem(value: Command | None, *, shell: bool, field: str) -> str | 
     return None
 
 
-def substitute(value: Command, values: Mapping[str, str]) -> Command:
-    """Replace ``{name}`` placeholders (e.g. ``{version}``) in a command."""
+def substitute(value: Command, values: Mapping[str, str], *, shell: bool = False) -> Command:
+    """Replace ``{name}`` placeholders (e.g. ``{version}``) in a command.
+
+    With ``shell`` (a command string run by /bin/sh) each value is shell-quoted, so a
+    value is one word whatever it holds: write ``./deploy.sh {version}``, not
+    ``'{version}'``. Values the version grammar allows need no quotes and get none.
+    """
+    quoted = {k: shlex.quote(v) for k, v in values.items()} if shell else values
 
     def one(text: str) -> str:
-        for key, replacement in values.items():
+        for key, replacement in quoted.items():
             text = text.replace("{" + key + "}", replacement)
         return text
 
