@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from releasegate.config.catalog import DriverCatalog
 from releasegate.config.crosscheck import crosscheck
 from releasegate.config.document import Document, KeyPath, dotted, read_document
+from releasegate.config.files import UnreadableFile, read_regular_file
 from releasegate.config.models import Config
 from releasegate.config.validation import translate
 from releasegate.errors import ConfigError, Location, Problem
@@ -70,7 +71,7 @@ def _kind(value: object) -> str:
 def _read(path: Path) -> str:
     file = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path)
     except FileNotFoundError:
         raise ConfigError(
             [
@@ -84,6 +85,8 @@ def _read(path: Path) -> str:
         raise ConfigError(
             [Problem("is a directory, not a config file", location=Location(file))]
         ) from None
+    except UnreadableFile as exc:
+        raise ConfigError([Problem(str(exc), location=Location(file))]) from None
     except OSError as exc:
         raise ConfigError(
             [Problem(f"cannot be read: {exc.strerror or exc}", location=Location(file))]

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-from releasegate.config.types import Duration, Identifier, StrList
+from releasegate.config.types import Duration, Identifier, Name, StrList
 
 Kind = Literal["normal", "major", "hotfix", "rollback"]
 OnFailure = Literal["stop", "rollback", "warn"]
@@ -368,8 +368,8 @@ class Config(Model):
     """The whole of ``releasegate.yaml``."""
 
     schema_: str | None = Field(None, alias="$schema")
-    project: str
-    users: dict[str, User] = Field(default_factory=dict, description="Who holds which roles.")
+    project: str = Field(min_length=1, max_length=200)
+    users: dict[Name, User] = Field(default_factory=dict, description="Who holds which roles.")
     calendars: dict[Identifier, Calendar] = Field(default_factory=dict)
     environments: dict[Identifier, Environment]
     confirmations: list[Confirmation] = Field(default_factory=list)
