@@ -62,11 +62,16 @@ def compile_condition(text: str) -> Condition:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ValueError(f"{text!r} is not a valid expression ({exc.msg})") from None
+        raise ValueError(f"{_show(text)} is not a valid expression ({exc.msg})") from None
     except (ValueError, RecursionError, MemoryError):
-        raise ValueError(f"{text!r} is not a valid expression") from None
+        raise ValueError(f"{_show(text)} is not a valid expression") from None
     _check(tree.body)
     return Condition(text, tree.body)
+
+
+def _show(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:56] + "...'"
 
 
 def _check(node: ast.expr) -> None:
