@@ -108,9 +108,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         big = Path(folder) / "big.yaml"
         big.write_text(big_config(), encoding="utf-8")
-        config = load_config(big, registry=registry)
+        config = load_config(big, catalog=registry)
         count = sum(len(env.gates) for env in config.environments.values())
-        load_s = median_seconds(lambda: load_config(big, registry=registry), 5)
+        load_s = median_seconds(lambda: load_config(big, catalog=registry), 5)
         print(f"load_config_{count}_steps: {load_s * 1000:.0f} ms")
 
         realistic = Path(folder) / "releasegate.yaml"

@@ -49,7 +49,7 @@ YEAR_FACTS = PolicyFacts(
 
 def _clear() -> None:
     calendars._holidays_of.cache_clear()
-    calendars._holiday_problem.cache_clear()
+    calendars._holiday_problems.cache_clear()
     intervals._transitions.cache_clear()
 
 

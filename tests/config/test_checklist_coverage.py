@@ -28,6 +28,7 @@ project: shop
 checklist: release.md
 environments:
   production:
+    target: {uses: command, with: {deploy: [./deploy.sh, "{version}"]}}
     deploy:
       - {id: release, uses: target, checklist: [release/tests-pass, release/bakcup-taken]}
     approvals: {roles: [qa], checklist: release/nonsense-item-entirely}

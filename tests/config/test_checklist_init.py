@@ -12,6 +12,7 @@ from releasegate.cli.main import run
 from releasegate.config.checklist import load_checklist, parse_checklist
 from releasegate.config.loader import load_config
 from releasegate.config.models import Config
+from releasegate.drivers.api import load_registry
 
 HERE = Path(__file__).parent
 SHARED_SPEC = Path(__file__).parents[2] / ".." / "shared" / "spec" / "deployment-checklist.md"
@@ -45,7 +46,7 @@ def test_init_writes_a_commented_template_that_loads(
     assert out == f"wrote {path} (from the template); next: releasegate validate\n"
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# releasegate.yaml")
-    config = load_config(path)
+    config = load_config(path, catalog=load_registry())
     assert list(config.environments) == ["staging", "production"]
     production = config.environments["production"]
     assert production.promote_from == "staging"
@@ -91,7 +92,7 @@ def test_init_from_the_spec_covers_every_item_once_per_element(
     path = tmp_path / "releasegate.yaml"
     code, _, _ = rg(capsys, "-c", str(path), "init", "--from-checklist", str(SPEC))
     assert code == 0
-    config = load_config(path)
+    config = load_config(path, catalog=load_registry())
     checklist = load_checklist(SPEC)
     named = references(config)
     # every item is named by the config, except parents whose children all are

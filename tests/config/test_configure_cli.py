@@ -19,12 +19,14 @@ project: shop
 environments:
   staging:
     window: {days: [mon-fri], hours: "09:00-18:00", tz: Asia/Kolkata}
+    target: {uses: command, with: {deploy: [./deploy.sh, "{version}"]}}
     deploy:
       - {id: release, uses: target}
   production:
     promote_from: staging
+    target: {uses: command, with: {deploy: [./deploy.sh, "{version}"]}}
     gates:
-      - {id: sign-off, uses: target, if: "kind == 'major'"}
+      - {id: sign-off, uses: command, with: {run: [./sign-off.sh]}, if: "kind == 'major'"}
     deploy:
       - {id: release, uses: target, needs: [sign-off]}
 """

@@ -16,7 +16,7 @@ Write = Callable[[str], Path]
 
 def problems(path: Path, registry: Registry) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_config(path, registry=registry)
+        load_config(path, catalog=registry)
     return [str(p) for p in caught.value.problems]
 
 
@@ -40,6 +40,7 @@ def test_unknown_keys_suggest_the_closest_key(write: Write, registry: Registry) 
         "      - id: release\n"
         "        uses: target\n"
         "        timout: 5m\n"
+        "    target: {uses: local, with: {app: .}}\n"  # the last key of production
     )
     assert problems(path, registry) == [
         f"{path}:4:5: environments.production: unknown key 'gatse' (did you mean 'gates'?)",
@@ -56,6 +57,7 @@ def test_enum_values_suggest_the_closest_value(write: Write, registry: Registry)
         "    approvals: {kinds: [normal, majr]}\n"
         "    deploy:\n"
         "      - {id: release, uses: target, on_failure: rollbak}\n"
+        "    target: {uses: local, with: {app: .}}\n"  # the last key of production
     )
     assert problems(path, registry) == [
         f"{path}:2:24: incidents.freeze_at: 'hihg' is not one of low, medium, high, critical "
@@ -74,6 +76,7 @@ def test_missing_keys_and_wrong_types(write: Write, registry: Registry) -> None:
         "    concurrency: many\n"
         "    deploy:\n"
         "      - {uses: target, retries: -1, timeout: soon}\n"
+        "    target: {uses: local, with: {app: .}}\n"  # the last key of production
     )
     assert problems(path, registry) == [
         f"{path}:1:1: missing required key 'project'",
@@ -146,20 +149,19 @@ def test_needs_duplicates_and_cycles(write: Write, registry: Registry) -> None:
         "environments:\n"
         "  production:\n"
         "    gates:\n"
-        "      - {id: build, uses: target, needs: [tset]}\n"
-        "      - {id: test, uses: target, needs: deploy}\n"
-        "    deploy:\n"
-        "      - {id: deploy, uses: target, needs: [test]}\n"
+        "      - {id: build, uses: command, with: {run: [make]}, needs: [tset]}\n"
+        "      - {id: test, uses: command, with: {run: [make, test]}, needs: lint}\n"
+        "      - {id: lint, uses: command, with: {run: [make, lint]}, needs: [test]}\n"
         "    rollback:\n"
         "      steps:\n"
-        "        - {id: build, uses: target}\n"
+        "        - {id: build, uses: command, with: {run: [echo]}}\n"
     )
     assert problems(path, registry) == [
-        f"{path}:5:43: environments.production.gates[0].needs[0]: 'tset' is no step of "
+        f"{path}:5:65: environments.production.gates[0].needs[0]: 'tset' is no step of "
         "environment 'production' (did you mean 'test'?)",
-        f"{path}:6:41: environments.production.gates[1].needs: steps need each other in a cycle: "
-        "test -> deploy -> test",
-        f"{path}:11:16: environments.production.rollback.steps[0].id: duplicate step id 'build' "
+        f"{path}:6:69: environments.production.gates[1].needs: steps need each other in a cycle: "
+        "test -> lint -> test",
+        f"{path}:10:16: environments.production.rollback.steps[0].id: duplicate step id 'build' "
         "(also at environments.production.gates[0]): ids are unique within an environment",
     ]
 
@@ -226,6 +228,7 @@ def test_if_expressions_and_secret_references_are_checked(write: Write, registry
         '      - {id: a, uses: target, if: "kind =="}\n'
         "      - {id: b, uses: target, if: \"__import__('os')\"}\n"
         "      - {id: c, uses: command, with: {run: ['${vault:x}', '${env:OK}', '${file:x']}}\n"
+        "    target: {uses: local, with: {app: .}}\n"  # the last key of production
     )
     assert problems(path, registry) == [
         f"{path}:2:16: notify[0].url: '${{env:SLACK URL}}' does not name an environment variable "

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from releasegate.config.loader import load_config
-from releasegate.drivers.api import Registry
+from releasegate.drivers.api import Registry, load_registry
 from releasegate.errors import ConfigError
 
 Write = Callable[[str], Path]
@@ -19,12 +19,12 @@ VALID = Path(__file__).parent / "data" / "valid.yaml"
 
 def problems(path: Path, registry: Registry) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_config(path, registry=registry)
+        load_config(path, catalog=registry)
     return [str(p) for p in caught.value.problems]
 
 
 def test_the_example_config_loads_with_its_values(registry: Registry) -> None:
-    config = load_config(VALID, registry=registry)
+    config = load_config(VALID, catalog=registry)
     assert config.project == "ca-marketplace"
     assert list(config.environments) == ["staging", "production"]
     production = config.environments["production"]
@@ -124,12 +124,28 @@ def test_a_config_with_a_byte_order_mark_and_crlf_lines_loads(
 ) -> None:
     path = tmp_path / "releasegate.yaml"
     path.write_bytes(b"\xef\xbb\xbfproject: shop\r\nenvironments:\r\n  staging: {}\r\n")
-    assert list(load_config(path, registry=registry).environments) == ["staging"]
+    assert list(load_config(path, catalog=registry).environments) == ["staging"]
 
 
-def test_without_a_registry_the_installed_drivers_are_used(tmp_path: Path) -> None:
+def test_without_a_catalog_drivers_are_not_checked_but_everything_else_is(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "releasegate.yaml"
     shutil.copy(VALID, path)
     path.write_text(path.read_text().replace("uses: command", "uses: no-such-driver"))
-    found = problems(path, registry=None)  # type: ignore[arg-type]
+    config = load_config(path)
+    assert config.environments["staging"].gates[0].uses == "no-such-driver"
+    path.write_text(path.read_text().replace("needs: release", "needs: relase"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "'relase' is no step of environment 'production' (did you mean 'release'?)" in str(
+        caught.value
+    )
+
+
+def test_the_installed_drivers_are_a_catalog(tmp_path: Path) -> None:
+    path = tmp_path / "releasegate.yaml"
+    shutil.copy(VALID, path)
+    path.write_text(path.read_text().replace("uses: command", "uses: no-such-driver"))
+    found = problems(path, load_registry())
     assert any("unknown step driver 'no-such-driver'" in p for p in found)

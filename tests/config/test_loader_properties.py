@@ -79,7 +79,7 @@ def _load(folder: Path, content: bytes, registry: Registry) -> None:
     path.write_bytes(content)
     problems: tuple[Problem, ...] = ()
     try:
-        assert isinstance(load_config(path, registry=registry), Config)
+        assert isinstance(load_config(path, catalog=registry), Config)
     except ConfigError as exc:
         problems = exc.problems
         assert problems, "a ConfigError must carry at least one problem"

@@ -65,5 +65,5 @@ def test_references_in_text() -> None:
 
 
 def test_find_references_lists_each_reference_of_a_config_once(registry: Registry) -> None:
-    config = load_config(VALID, registry=registry)
+    config = load_config(VALID, catalog=registry)
     assert find_references(config) == ["${env:DATABASE_URL}", "${file:VERSION}", "${env:SLACK_URL}"]

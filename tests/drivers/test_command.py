@@ -67,6 +67,20 @@ def test_env_cwd_and_context_env_reach_the_command(tmp_path: Path) -> None:
     assert f"hi 2.0.0 {tmp_path / 'sub'}" in result.output
 
 
+def test_each_command_sees_our_environment_as_it_is_then_and_the_step_env_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = {"run": ["sh", "-c", 'echo "[$OURS] [$SHARED] [$RELEASEGATE_VERSION]"'], "env": {"SHARED": "step"}}
+    monkeypatch.setenv("OURS", "first")
+    monkeypatch.setenv("SHARED", "ours")
+    first = run_driver(CommandStep(), script, workdir=tmp_path, env={"RELEASEGATE_VERSION": "1.0"})
+    monkeypatch.setenv("OURS", "second")
+    monkeypatch.setenv("RELEASEGATE_VERSION", "ours")
+    second = run_driver(CommandStep(), script, workdir=tmp_path, env={"RELEASEGATE_VERSION": "1.0"})
+    assert "[first] [step] [1.0]" in first.output
+    assert "[second] [step] [1.0]" in second.output
+
+
 def test_secrets_in_env_are_resolved_and_redacted(tmp_path: Path) -> None:
     result = run_driver(
         CommandStep(),

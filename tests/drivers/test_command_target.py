@@ -38,3 +38,19 @@ def test_failed_deploy_and_unknown_current(tmp_path: Path) -> None:
     target = CommandTarget()
     parsed = target.Options.model_validate(options)
     assert asyncio.run(target.current(parsed, make_context(workdir=tmp_path))) is None
+
+
+def test_a_version_in_a_shell_command_is_one_quoted_word_never_code(tmp_path: Path) -> None:
+    options = {"deploy": "printf '%s|' {version} > seen.txt", "shell": True}
+    hostile = "1.0$(touch INJECTED); touch ALSO"
+    result = run_driver(CommandTarget(), options, workdir=tmp_path, release=Release("staging", hostile))
+    assert result.ok
+    assert (tmp_path / "seen.txt").read_text() == hostile + "|"
+    assert not (tmp_path / "INJECTED").exists()
+    assert not (tmp_path / "ALSO").exists()
+
+
+def test_a_plain_version_in_a_shell_command_is_left_as_written(tmp_path: Path) -> None:
+    options = {"deploy": "echo deploying {version} to {environment}", "shell": True}
+    result = run_driver(CommandTarget(), options, workdir=tmp_path, release=Release("staging", "2.0.0+b.7"))
+    assert "deploying 2.0.0+b.7 to staging" in result.output

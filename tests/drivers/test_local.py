@@ -20,7 +20,7 @@ import pytest
 from releasegate.drivers.api import Release, StepContext, StepResult
 from releasegate.drivers.targets import local_control, local_releases
 from releasegate.drivers.targets.local import LocalOptions, LocalTarget
-from releasegate.testing import make_context
+from releasegate.testing import make_context, run_driver
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(__file__).parent / "local_app" / "app.py"
@@ -241,6 +241,25 @@ def test_missing_version_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DriverError, match=r"version 9\.9 is not installed and its directory "):
         local_releases.install(tmp_path / "nope", tmp_path / "releases", "9.9")
     shutil.rmtree(tmp_path / "releases", ignore_errors=True)
+
+
+@pytest.mark.parametrize("version", ["../../etc", "..", ".", "a/b", "/tmp/x", ""])
+def test_a_version_that_is_not_a_plain_name_never_becomes_a_path(
+    tmp_path: Path, version: str
+) -> None:
+    (tmp_path / "app" / "versions").mkdir(parents=True)
+    result = run_driver(
+        LocalTarget(),
+        {"app": "app", "state_dir": "state"},
+        workdir=tmp_path,
+        release=Release("staging", version),
+    )
+    assert not result.ok
+    assert result.summary == (
+        f"local target: version {version!r} is not a plain name: it would lead outside "
+        f"{tmp_path / 'state' / 'releases'}"
+    )
+    assert not (tmp_path / "state").exists()  # no supervisor started, nothing copied
 
 
 def test_a_crashed_live_version_is_restarted(site: Site) -> None:

@@ -35,12 +35,12 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def problems(path: Path) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_config(path, registry=Registry())
+        load_config(path, catalog=Registry())
     return [str(p) for p in caught.value.problems]
 
 
 def warnings(path: Path) -> list[str]:
-    config = load_config(path, registry=Registry())
+    config = load_config(path, catalog=Registry())
     doc = read_document(path.read_text(encoding="utf-8"), str(path))
     return [str(w) for w in identity_warnings(config, doc)]
 
@@ -63,7 +63,7 @@ def test_the_allowed_signers_file_must_exist_beside_the_config(tmp_path: Path) -
     ]
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "allowed").write_text("", encoding="ascii")
-    load_config(path, registry=Registry())  # an empty file is valid: nobody may sign yet
+    load_config(path, catalog=Registry())  # an empty file is valid: nobody may sign yet
 
 
 def test_a_line_of_allowed_signers_without_a_key_is_located(

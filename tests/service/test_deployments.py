@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.errors import LockedError, PermissionDenied, PolicyDenied, UsageError
+from releasegate.errors import ConfigError, LockedError, PermissionDenied, PolicyDenied, UsageError
 from releasegate.service import deployments, records
 from releasegate.service.show import show
 
@@ -125,7 +125,7 @@ def test_taking_over_an_expired_lease_ends_the_old_deployment(make_ws) -> None: 
 
 def test_versions_are_checked_at_the_entry(make_ws) -> None:  # type: ignore[no-untyped-def]
     ws = make_ws(environment("staging"))
-    for bad, why in (("1.0$(touch X)", "'$' is not allowed"), ("", "it is empty"), ("../../etc", "'/' is not allowed"), (".hidden", "it must start")):
-        with pytest.raises(UsageError, match=__import__("re").escape(why)):
+    for bad, why in (("1.0$(touch X)", "'$' is not allowed"), ("", "a version cannot be empty"), ("../../etc", "'.' cannot start a version"), ("1/../../etc", "'/' is not allowed"), (".hidden", "cannot start a version")):
+        with pytest.raises(ConfigError, match=__import__("re").escape(why)):
             deployments.deploy(ws, actor(ws, "dev"), "staging", bad)
     assert ws.store.list_deployments() == []

@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from releasegate.service.workspace import Workspace
 
 DEFAULT_CONFIG = "releasegate.yaml"
+READ_ONLY = frozenset({
+    "history", "show", "status", "policy", "audit", "obligation", "freeze", "incident",
+    "campaign", "approve", "confirm", "cancel",
+})
+"""Commands that run no step: the config's drivers are not imported to check them."""
 
 
 @dataclass
@@ -22,17 +27,20 @@ class Globals:
     db_url: str | None
     as_user: str | None
     json: bool
+    check_drivers: bool = True
     _workspace: Workspace | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_options(
-        cls, *, config: str | None, db: str | None, as_user: str | None, json: bool
+        cls, *, config: str | None, db: str | None, as_user: str | None, json: bool,
+        command: str | None = None,
     ) -> Globals:
         return cls(
             config_path=Path(config or DEFAULT_CONFIG),
             db_url=db or os.environ.get("RELEASEGATE_DATABASE_URL") or None,
             as_user=as_user,
             json=json,
+            check_drivers=command not in READ_ONLY,
         )
 
     @property
@@ -41,7 +49,9 @@ class Globals:
         if self._workspace is None:
             from releasegate.service.workspace import Workspace
 
-            self._workspace = Workspace(self.config_path, self.db_url)
+            self._workspace = Workspace(
+                self.config_path, self.db_url, check_drivers=self.check_drivers
+            )
         return self._workspace
 
     @property

@@ -50,7 +50,9 @@ def main(
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    ctx.obj = Globals.from_options(config=config, db=db, as_user=as_user, json=json)
+    ctx.obj = Globals.from_options(
+        config=config, db=db, as_user=as_user, json=json, command=ctx.invoked_subcommand
+    )
 
 
 configure.register(app)

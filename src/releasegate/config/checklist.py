@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from releasegate.config.files import UnreadableFile, read_regular_file
 from releasegate.errors import ConfigError
 
 SLUG_MAX = 40
@@ -127,13 +128,20 @@ def item_title(text: str) -> str:
 
 def load_checklist(path: Path) -> Checklist:
     """Read and parse the markdown checklist at ``path`` (a missing file is a ConfigError)."""
+    return parse_checklist(read_checklist_text(path), source=str(path))
+
+
+def read_checklist_text(path: Path) -> str:
+    """The text of the checklist file at ``path`` (a regular file of bounded size, UTF-8),
+    or a ConfigError saying why it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_regular_file(path).decode("utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(f"checklist not found: {path}") from exc
+    except UnreadableFile as exc:
+        raise ConfigError(f"cannot read checklist {path}: it {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read checklist {path}: {exc}") from exc
-    return parse_checklist(text, source=str(path))
 
 
 def parse_checklist(text: str, *, source: str = "<checklist>") -> Checklist:

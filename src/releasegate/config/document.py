@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, Event
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from releasegate.errors import ConfigError, Location, Problem
@@ -20,6 +22,10 @@ _MERGE = "tag:yaml.org,2002:merge"
 _STANDARD = "tag:yaml.org,2002:"
 _MAX_DEPTH = 64
 _MAX_NODES = 500_000
+MAX_KEYS = 10_000
+"""Keys in one mapping."""
+MAX_KEY_LENGTH = 256
+"""Characters in one key."""
 
 
 def dotted(path: KeyPath) -> str:
@@ -82,6 +88,7 @@ def child(value: object, part: str | int) -> tuple[bool, object]:
 def read_document(text: str, file: str) -> Document:
     """Parse one YAML document; a YAML syntax error is a ConfigError with its position."""
     try:
+        _check_depth(text, file)
         yaml, root = _compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -97,6 +104,44 @@ def read_document(text: str, file: str) -> Document:
     if root is not None:
         doc.data = _Builder(doc, yaml).build(root, (), 0)
     return doc
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Refuse a document nested deeper than the builder accepts, before it is composed:
+    the composers recurse once per level, and libyaml's (C) overflows the stack on
+    100,000 nested ``[`` (a segfault). Parsing into events is iterative in both parsers."""
+    depth = 0
+    for event in _events(text):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                mark = event.start_mark
+                where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+                raise ConfigError(
+                    [Problem(f"nests deeper than {_MAX_DEPTH} levels", location=where)]
+                )
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+
+
+def _events(text: str) -> Iterator[Event]:
+    """The parser's events: libyaml's when installed, the pure parser's if it refuses."""
+    fast = YAML(typ="safe", pure=False)
+    if fast.Parser is not YAML(typ="safe", pure=True).Parser:
+        seen = 0
+        try:
+            for event in fast.parse(text):
+                seen += 1
+                yield event
+            return
+        except YAMLError:
+            pass
+        for event in YAML(typ="safe", pure=True).parse(text):
+            seen -= 1
+            if seen < 0:  # events the fast parser already gave are not given twice
+                yield event
+        return
+    yield from YAML(typ="safe", pure=True).parse(text)
 
 
 def _compose(text: str) -> tuple[YAML, Node | None]:
@@ -169,6 +214,9 @@ class _Builder:
         out: dict[str, object] = {}
         merged: list[tuple[str, object]] = []
         for key_node, value_node in node.value:
+            if len(out) >= MAX_KEYS:
+                self._fail(path, node, f"has more than {MAX_KEYS} keys")
+                break
             if isinstance(key_node, ScalarNode) and _tag(key_node) == _MERGE:
                 merged.extend(self._merge(value_node, path, depth))
                 continue
@@ -182,6 +230,15 @@ class _Builder:
                 )
                 continue
             key = str(key_node.value)
+            if len(key) > MAX_KEY_LENGTH:
+                self.doc.problems.append(
+                    Problem(
+                        f"a key is longer than {MAX_KEY_LENGTH} characters ({key!r:.40}...)",
+                        self._dotted(path),
+                        Location(self.doc.file, *_mark(key_node)),
+                    )
+                )
+                continue
             child = (*path, key)
             if key in out:
                 first = self.doc.keys[child]

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from releasegate.config.models import KINDS
+from releasegate.config.release import Release
 from releasegate.config.timespec import did_you_mean
-from releasegate.drivers.api import Release
 
 NAMES = ("kind", "version", "environment", "emergency")
 _CONSTANTS = {"true": True, "false": False, "True": True, "False": False}
@@ -62,11 +62,16 @@ def compile_condition(text: str) -> Condition:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ValueError(f"{text!r} is not a valid expression ({exc.msg})") from None
+        raise ValueError(f"{_show(text)} is not a valid expression ({exc.msg})") from None
     except (ValueError, RecursionError, MemoryError):
-        raise ValueError(f"{text!r} is not a valid expression") from None
+        raise ValueError(f"{_show(text)} is not a valid expression") from None
     _check(tree.body)
     return Condition(text, tree.body)
+
+
+def _show(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:56] + "...'"
 
 
 def _check(node: ast.expr) -> None:

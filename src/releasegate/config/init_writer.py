@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 import releasegate
-from releasegate.config.checklist import load_checklist, slugify
+from releasegate.config.checklist import load_checklist, read_checklist_text, slugify
 from releasegate.config.checklist_assemble import config_from_checklist
 from releasegate.config.checklist_yaml import dump
 from releasegate.errors import ConfigError
@@ -64,7 +64,7 @@ def write_from_checklist(path: Path, spec: Path, *, force: bool = False) -> Path
     checklist = load_checklist(spec)
     if not checklist.items:
         raise ConfigError(f"{spec}: no checklist items (- [ ] ...) found")
-    text = spec.read_text(encoding="utf-8")
+    text = read_checklist_text(spec)
     folder = path.resolve().parent
     relative = Path(os.path.relpath(spec.resolve(), folder)).as_posix()
     doc = config_from_checklist(checklist, text, project=_project(text, folder),

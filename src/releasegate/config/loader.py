@@ -14,28 +14,29 @@ starting with ``x-`` are ignored (a home for anchors, as in docker-compose files
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from releasegate.config.catalog import DriverCatalog
 from releasegate.config.crosscheck import crosscheck
 from releasegate.config.document import Document, KeyPath, dotted, read_document
+from releasegate.config.files import UnreadableFile, read_regular_file
 from releasegate.config.models import Config
 from releasegate.config.validation import translate
 from releasegate.errors import ConfigError, Location, Problem
-
-if TYPE_CHECKING:
-    from releasegate.drivers.api import Registry
 
 EXTENSION_PREFIX = "x-"
 """Top-level keys starting with ``x-`` are ignored: a place for YAML anchors."""
 
 
-def load_config(path: Path, *, registry: Registry | None = None) -> Config:
+def load_config(path: Path, *, catalog: DriverCatalog | None = None) -> Config:
     """Read, validate and cross-check the config at ``path``.
 
-    ``registry`` holds the drivers that ``uses`` may name (default: every installed
-    driver, through the ``releasegate.drivers`` entry points).
+    ``catalog`` holds the drivers that ``uses`` may name and their options models
+    (:func:`releasegate.drivers.api.load_registry` gives every installed one). Without a
+    catalog, the drivers and their ``with`` options are NOT checked: everything else is.
+    Commands that only read records need no more; ``validate``, ``plan`` and ``deploy``
+    should pass one (``compile_plan`` checks the drivers of the steps it plans anyway).
     """
     file = str(path)
     doc = read_document(_read(path), file)
@@ -57,11 +58,7 @@ def load_config(path: Path, *, registry: Registry | None = None) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         problems.extend(translate(exc, doc, Config))
-    if registry is None:
-        from releasegate.drivers.api import load_registry
-
-        registry = load_registry()
-    problems.extend(crosscheck(doc, config, registry))
+    problems.extend(crosscheck(doc, config, catalog))
     if problems or config is None:
         raise ConfigError(_ordered(problems))
     return config
@@ -74,7 +71,7 @@ def _kind(value: object) -> str:
 def _read(path: Path) -> str:
     file = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path)
     except FileNotFoundError:
         raise ConfigError(
             [
@@ -88,6 +85,8 @@ def _read(path: Path) -> str:
         raise ConfigError(
             [Problem("is a directory, not a config file", location=Location(file))]
         ) from None
+    except UnreadableFile as exc:
+        raise ConfigError([Problem(str(exc), location=Location(file))]) from None
     except OSError as exc:
         raise ConfigError(
             [Problem(f"cannot be read: {exc.strerror or exc}", location=Location(file))]

@@ -8,12 +8,13 @@ file. Secret references (``${env:NAME}``, ``${file:PATH}``) stay unresolved here
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-from releasegate.config.types import Duration, Identifier, StrList
+from releasegate.config.types import Duration, Identifier, Name, StrList
 
 Kind = Literal["normal", "major", "hotfix", "rollback"]
 OnFailure = Literal["stop", "rollback", "warn"]
@@ -21,6 +22,7 @@ Phase = Literal["gates", "deploy", "verify", "post"]
 Severity = Literal["low", "medium", "high", "critical"]
 
 KINDS: tuple[Kind, ...] = ("normal", "major", "hotfix", "rollback")
+DEFAULT_VERSION_PATTERN = r"[0-9A-Za-z][0-9A-Za-z._+-]{0,127}"
 
 
 def _kinds(*kinds: Kind) -> list[Kind]:
@@ -28,9 +30,15 @@ def _kinds(*kinds: Kind) -> list[Kind]:
 
 
 class Model(BaseModel):
-    """Base of every config model: unknown keys are errors, values are immutable."""
+    """Base of every config model: unknown keys are errors, values are immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    Validators are built on first use (``defer_build``): a command that never reads a
+    config does not pay the ~20 ms of building them.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, defer_build=True
+    )
 
 
 class Step(Model):
@@ -325,6 +333,25 @@ class AuditSettings(Model):
     )
 
 
+class Versions(Model):
+    """Which strings may name a version (checked by ``releasegate.config.versions``)."""
+
+    pattern: str = Field(
+        DEFAULT_VERSION_PATTERN,
+        max_length=1000,
+        description="A Python regular expression a whole version must match.",
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+        return value
+
+
 def _default_targets() -> dict[str, str]:
     return {
         "deployment_duration": "< 30m",
@@ -346,8 +373,8 @@ class Config(Model):
     """The whole of ``releasegate.yaml``."""
 
     schema_: str | None = Field(None, alias="$schema")
-    project: str
-    users: dict[str, User] = Field(default_factory=dict, description="Who holds which roles.")
+    project: str = Field(min_length=1, max_length=200)
+    users: dict[Name, User] = Field(default_factory=dict, description="Who holds which roles.")
     calendars: dict[Identifier, Calendar] = Field(default_factory=dict)
     environments: dict[Identifier, Environment]
     confirmations: list[Confirmation] = Field(default_factory=list)
@@ -367,6 +394,7 @@ class Config(Model):
     )
     overrides: Overrides = Field(default_factory=Overrides)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    versions: Versions = Field(default_factory=Versions)
 
     def roles_of(self, user: str) -> set[str]:
         found = self.users.get(user)

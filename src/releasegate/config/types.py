@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated
@@ -14,17 +15,22 @@ _DURATION_PATTERN = rf"^\s*{_ONE}(\s+{_ONE})*\s*$"
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+MAX_DURATION = timedelta(days=366)
+"""The longest duration a config may give (a timeout, a soak, a freeze buffer...)."""
+
+
 def parse_duration(value: object) -> timedelta:
-    """Turn ``"90s"``, ``"5m"``, ``"2h"``, ``"1d"`` (or a number of seconds) into a timedelta."""
+    """Turn ``"90s"``, ``"5m"``, ``"2h"``, ``"1d"`` (or a number of seconds) into a timedelta,
+    at most :data:`MAX_DURATION`; anything else is a ValueError (never an OverflowError)."""
     if isinstance(value, timedelta):
-        return value
+        return _bounded(value, value.total_seconds())
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration (write e.g. 30s, 5m, 2h, 1d)")
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError(f"{value!r} is not a duration: it is negative")
-        return timedelta(seconds=value)
-    if isinstance(value, str):
+        return _bounded(value, value)
+    if isinstance(value, str) and len(value) <= 100:
         parts = value.split()
         total = 0.0
         # allow "1h 30m"
@@ -33,8 +39,19 @@ def parse_duration(value: object) -> timedelta:
             if not match:
                 raise ValueError(f"{value!r} is not a duration (write e.g. 30s, 5m, 2h, 1d)")
             total += float(match.group(1)) * _UNITS[match.group(2)]
-        return timedelta(seconds=total)
-    raise ValueError(f"{value!r} is not a duration (write e.g. 30s, 5m, 2h, 1d)")
+        return _bounded(value, total)
+    raise ValueError(f"{value!r:.60} is not a duration (write e.g. 30s, 5m, 2h, 1d)")
+
+
+def _bounded(value: object, seconds: float) -> timedelta:
+    # timedelta(seconds=1e30) raises OverflowError, math.isfinite(10**400) too: compare
+    # first (an int of any size compares with a float), then look for nan
+    shown = "a number that large" if isinstance(value, int) and value > 10**60 else f"{value!r:.60}"
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{shown} is longer than {format_duration(MAX_DURATION)}")
+    if isinstance(seconds, float) and not math.isfinite(seconds):
+        raise ValueError(f"{shown} is not a duration (write e.g. 30s, 5m, 2h, 1d)")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:
@@ -69,6 +86,10 @@ Identifier = Annotated[
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=128),
 ]
 """Step ids, environment names, roles, calendar names: letters, digits, ``_ . -``."""
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+"""A user's name: any text (an email address, ``dora``), 1 to 128 characters."""
 
 
 def _listify(value: object) -> object:

@@ -18,16 +18,21 @@ The engine imports only this module, never a concrete driver.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-DriverKind = Literal["step", "target", "source", "notifier"]
-DRIVER_KINDS: tuple[DriverKind, ...] = ("step", "target", "source", "notifier")
+# Re-exported: plugin authors import them from here.
+from releasegate.config.catalog import DRIVER_KINDS as DRIVER_KINDS
+from releasegate.config.catalog import DriverKind as DriverKind
+
+if TYPE_CHECKING:
+    from releasegate.config.catalog import DriverCatalog
+from releasegate.config.release import Release as Release
+
 ENTRY_POINT_GROUP = "releasegate.drivers"
 
 
@@ -43,21 +48,6 @@ class NoOptions(Options):
 
 AnyOptions = Options
 """Alias usable inside the Protocols, whose ``Options`` ClassVar shadows the class."""
-
-
-@dataclass(frozen=True)
-class Release:
-    """What is being deployed, as the ``if`` expressions and drivers see it."""
-
-    environment: str
-    version: str
-    kind: str = "normal"
-    previous_version: str | None = None
-    commit: str | None = None
-    changed_paths: tuple[str, ...] | None = ()
-    """Paths changed since the live version's commit; None when that cannot be known."""
-    flags: Mapping[str, bool] = field(default_factory=dict)
-    emergency: bool = False
 
 
 Progress = Callable[[str], None]
@@ -228,7 +218,11 @@ class UnknownDriver(LookupError):
 
 
 class Registry:
-    """Drivers by kind and name. Build one with :func:`load_registry`; tests make their own."""
+    """Drivers by kind and name. Build one with :func:`load_registry`; tests make their own.
+
+    It is the :class:`~releasegate.config.catalog.DriverCatalog` the loader checks ``uses``
+    and ``with`` against.
+    """
 
     def __init__(self) -> None:
         self._drivers: dict[DriverKind, dict[str, DriverClass | str]] = {k: {} for k in DRIVER_KINDS}
@@ -241,6 +235,7 @@ class Registry:
         self._drivers[kind][name] = target
 
     def names(self, kind: DriverKind) -> list[str]:
+        """The registered names of drivers of ``kind``."""
         return sorted(self._drivers[kind])
 
     def get(self, kind: DriverKind, name: str) -> DriverClass:
@@ -257,6 +252,7 @@ class Registry:
         return found
 
     def options_model(self, kind: DriverKind, name: str) -> type[Options]:
+        """The ``Options`` model of driver ``name`` (imports its module on first use)."""
         return self.get(kind, name).Options
 
     def step(self, name: str) -> StepDriver:
@@ -288,6 +284,8 @@ Loader = Callable[[], Iterable[Callable[[Registry], None]]]
 
 
 def _entry_point_registrars() -> list[Callable[[Registry], None]]:
+    import importlib.metadata  # ~8 ms: only when the drivers are actually looked up
+
     found: list[Callable[[Registry], None]] = []
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         found.append(ep.load())
@@ -306,3 +304,7 @@ def load_registry(loader: Loader | None = None) -> Registry:
 
 
 AsyncCheck = Callable[[], Awaitable[StepResult]]
+
+
+if TYPE_CHECKING:
+    _CATALOG: DriverCatalog = Registry()  # mypy proves that a Registry is a DriverCatalog

@@ -12,15 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property, lru_cache
 from typing import Literal
 
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 
-from releasegate.config.expressions import compile_condition
+from releasegate.config.expressions import Condition, compile_condition
 from releasegate.config.models import Config, Environment, Step, VerifyStage
+from releasegate.config.timespec import did_you_mean
 from releasegate.config.types import format_duration
-from releasegate.drivers.api import Registry, Release
-from releasegate.errors import ConfigError
+from releasegate.drivers.api import DriverKind, Registry, Release, UnknownDriver
+from releasegate.errors import ConfigError, Problem
 
 PhaseName = Literal["gates", "deploy", "verify", "post", "rollback"]
 TARGET_STEP = "target"
@@ -100,10 +102,15 @@ class Plan:
         return [*self.gates, *self.deploy, *self.post, *self.rollback_steps]
 
     def step(self, step_id: str) -> PlannedStep:
+        """The planned step ``step_id`` (the first of that id); KeyError if none."""
+        return self._by_id[step_id]
+
+    @cached_property
+    def _by_id(self) -> dict[str, PlannedStep]:
+        found: dict[str, PlannedStep] = {}
         for step in self.all_steps():
-            if step.id == step_id:
-                return step
-        raise KeyError(step_id)
+            found.setdefault(step.id, step)
+        return found
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -175,7 +182,12 @@ def compile_plan(
     signatures: bool = True,
 ) -> Plan:
     """The plan for deploying ``release`` to ``env_name``; ``signatures`` adds the steps that
-    wait for required confirmations (``releasegate check`` leaves them out)."""
+    wait for required confirmations (``releasegate check`` leaves them out).
+
+    Every step's driver and options are checked against ``registry`` (the loader checks
+    them only when it is handed a catalog): a :class:`ConfigError` lists every problem,
+    so a deployment never starts with a step that cannot run. Linear in the steps.
+    """
     env = environment_of(config, env_name)
     notes: list[str] = []
     gates = list(env.gates)
@@ -189,21 +201,28 @@ def compile_plan(
     if signatures:
         gates += signature_steps(config, env_name, release.kind, "gates")
         deploy = signature_steps(config, env_name, release.kind, "deploy") + deploy
-    gate_steps = _compile_steps(gates, "gates", release, registry, sequential=False)
+    compiler = _Compiler(release, registry, _where(env_name, env))
+    gate_steps = compiler.steps(gates, "gates", sequential=False)
+    deploy_steps = compiler.steps(deploy, "deploy", sequential=True)
+    post_steps = compiler.steps(env.post, "post", sequential=True)
+    rollback_steps = compiler.steps(env.rollback.steps, "rollback", sequential=True)
     known = {s.id for s in gate_steps}
-    deploy_steps = _compile_steps(deploy, "deploy", release, registry, sequential=True)
-    post_steps = _compile_steps(env.post, "post", release, registry, sequential=True)
-    rollback_steps = _compile_steps(env.rollback.steps, "rollback", release, registry, sequential=True)
     for steps in (deploy_steps, post_steps):
+        known |= {s.id for s in steps}  # a step may need steps of its own or an earlier phase
         for s in steps:
-            missing = [n for n in s.needs if n not in known and n not in {x.id for x in steps}]
+            missing = [n for n in s.needs if n not in known]
             if missing:
                 raise ConfigError(f"step {s.id!r} needs {missing[0]!r}, which is not in this plan")
-        known |= {s.id for s in steps}
-    if any(s.uses == TARGET_STEP for s in deploy_steps) and env.target is None:
-        raise ConfigError(
-            f"environments.{env_name}: a deploy step uses the target, but no target is configured"
+    if any(s.uses == TARGET_STEP for s in deploy_steps):
+        if env.target is None:
+            raise ConfigError(
+                f"environments.{env_name}: a deploy step uses the target, but no target is configured"
+            )
+        compiler.check_driver(
+            f"environments.{env_name}.target", "target", env.target.uses, env.target.with_
         )
+    if compiler.problems:
+        raise ConfigError(compiler.problems)
     if release.changed_paths is None and any(
         s.condition and "changed(" in s.condition for s in [*gate_steps, *deploy_steps, *post_steps]
     ):
@@ -241,59 +260,97 @@ def compile_plan(
     )
 
 
-def _compile_steps(
-    steps: Sequence[Step],
-    phase: PhaseName,
-    release: Release,
-    registry: Registry,
-    *,
-    sequential: bool,
-) -> list[PlannedStep]:
-    planned: list[PlannedStep] = []
-    previous: str | None = None
-    for step in steps:
+def _where(env_name: str, env: Environment) -> dict[str, str]:
+    """Step id → where the step is written, for error messages."""
+    found: dict[str, str] = {}
+    lists = [("gates", env.gates), ("deploy", env.deploy), ("post", env.post)]
+    lists.append(("rollback.steps", env.rollback.steps))
+    for key, steps in lists:
+        for i, step in enumerate(steps):
+            found.setdefault(step.id, f"environments.{env_name}.{key}[{i}]")
+    return found
+
+
+@lru_cache(maxsize=512)
+def _condition(text: str) -> Condition:
+    return compile_condition(text)  # many steps share one expression: parse it once
+
+
+class _Compiler:
+    """Compiles steps and gathers every problem of their drivers and options."""
+
+    def __init__(self, release: Release, registry: Registry, where: dict[str, str]) -> None:
+        self.release, self.registry, self.where = release, registry, where
+        self.problems: list[Problem] = []
+
+    def check_driver(
+        self, path: str, kind: DriverKind, name: str, options: Mapping[str, JsonValue]
+    ) -> type | None:
+        """The driver's class, with its options checked; None (and a problem) if unknown."""
+        try:
+            cls = self.registry.get(kind, name)
+        except UnknownDriver as exc:
+            hint = did_you_mean(name, exc.known)
+            self.problems.append(Problem(f"unknown {kind} driver {name!r}{hint}", f"{path}.uses"))
+            return None
+        try:
+            cls.Options.model_validate(dict(options))
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                inner = "".join(
+                    f"[{part}]" if isinstance(part, int) else f".{part}" for part in err["loc"]
+                )
+                self.problems.append(Problem(str(err["msg"]), f"{path}.with{inner}"))
+        return cls
+
+    def steps(
+        self, steps: Sequence[Step], phase: PhaseName, *, sequential: bool
+    ) -> list[PlannedStep]:
+        planned: list[PlannedStep] = []
+        previous: str | None = None
+        for step in steps:
+            planned.append(self._step(step, phase, previous if sequential else None))
+            previous = step.id
+        return planned
+
+    def _step(self, step: Step, phase: PhaseName, previous: str | None) -> PlannedStep:
         needs = tuple(step.needs)
-        if sequential and not needs and previous is not None:
+        if not needs and previous is not None:
             needs = (previous,)
         skip = None
         if step.if_:
             try:
-                if not compile_condition(step.if_).evaluate(release):
+                if not _condition(step.if_).evaluate(self.release):
                     skip = f"if: {step.if_} is false"
             except ValueError as exc:
                 raise ConfigError(f"step {step.id!r}: bad if expression: {exc}") from None
-        safe, undo = True, ""
+        safe, undo = True, "swap back to the previous version"
         if step.uses != TARGET_STEP:
-            driver_cls = registry.get("step", step.uses)
+            where = self.where.get(step.id, f"step {step.id}")
+            driver_cls = self.check_driver(where, "step", step.uses, step.with_)
             safe = bool(getattr(driver_cls, "safe_to_rerun", True))
             describe = getattr(driver_cls, "describe_undo", None)
             if callable(describe):
                 undo = str(describe(dict(step.with_)))
-            elif hasattr(driver_cls, "undo"):
-                undo = "undo"
-        else:
-            undo = "swap back to the previous version"
-        planned.append(
-            PlannedStep(
-                id=step.id,
-                title=step.title,
-                phase=phase,
-                uses=step.uses,
-                options=dict(step.with_),
-                needs=needs,
-                timeout_s=step.timeout.total_seconds(),
-                retries=step.retries,
-                retry_delay_s=step.retry_delay.total_seconds(),
-                on_failure=step.on_failure,
-                checklist=tuple(step.checklist),
-                condition=step.if_,
-                skip_reason=skip,
-                safe_to_rerun=safe,
-                undo=undo,
-            )
+            else:
+                undo = "undo" if hasattr(driver_cls, "undo") else ""
+        return PlannedStep(
+            id=step.id,
+            title=step.title,
+            phase=phase,
+            uses=step.uses,
+            options=dict(step.with_),
+            needs=needs,
+            timeout_s=step.timeout.total_seconds(),
+            retries=step.retries,
+            retry_delay_s=step.retry_delay.total_seconds(),
+            on_failure=step.on_failure,
+            checklist=tuple(step.checklist),
+            condition=step.if_,
+            skip_reason=skip,
+            safe_to_rerun=safe,
+            undo=undo,
         )
-        previous = step.id
-    return planned
 
 
 def _compile_verify(stages: Sequence[VerifyStage], *, cap_s: float | None) -> list[PlannedVerify]:

@@ -8,14 +8,14 @@ frozen days of a period as UTC spans for the next-allowed search.
 from __future__ import annotations
 
 import calendar as _calendar
-import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from releasegate.config.countries import holiday_source_problems, holidays_of
 from releasegate.config.models import Calendar, DateRange, HolidaySource, PeriodEnd
-from releasegate.config.timespec import did_you_mean, parse_tz
+from releasegate.config.timespec import parse_tz
 from releasegate.errors import ConfigError, Problem
 from releasegate.policy.intervals import Span, WallClock
 
@@ -24,45 +24,25 @@ _QUARTER_ENDS = (3, 6, 9, 12)
 
 @lru_cache(maxsize=256)
 def _holidays_of(country: str, subdiv: str | None, category: str, year: int) -> dict[date, str]:
-    import holidays
-
-    with warnings.catch_warnings():  # years outside the package's tables: no holidays, no noise
-        warnings.simplefilter("ignore")
-        found = holidays.country_holidays(country, subdiv=subdiv, years=year, categories=(category,))
-    return {day: str(name) for day, name in found.items()}
+    return holidays_of(country, subdiv, category, year)
 
 
 def check_holiday_source(source: HolidaySource, path: str) -> None:
-    """Raise :class:`ConfigError` if ``holidays`` does not know the country, subdivision or a category."""
-    problem = _holiday_problem(source.country, source.subdiv, tuple(source.categories))
-    if problem is not None:
-        message, where = problem
-        raise ConfigError([Problem(message, f"{path}.{where}")])
+    """Raise :class:`ConfigError` if ``holidays`` does not know the country, subdivision or
+    a category (only that country's module is loaded)."""
+    problems = _holiday_problems(source.country, source.subdiv, tuple(source.categories))
+    if problems:
+        raise ConfigError([Problem(message, f"{path}{where}") for where, message in problems])
 
 
 @lru_cache(maxsize=64)
-def _holiday_problem(
+def _holiday_problems(
     country: str, subdiv: str | None, categories: tuple[str, ...]
-) -> tuple[str, str] | None:
-    import holidays
-
-    supported = holidays.list_supported_countries()
-    if country not in supported:
-        hint = did_you_mean(country.upper(), sorted(supported))
-        return f"{country!r} is not a country the holidays package knows{hint}", "country"
-    subdivs = list(supported[country])
-    if subdiv is not None and subdiv not in subdivs:
-        known = ", ".join(subdivs) or "none"
-        return f"{subdiv!r} is not a subdivision of {country} (known: {known})", "subdiv"
-    known_categories = sorted(holidays.country_holidays(country).supported_categories)
-    for i, category in enumerate(categories):
-        if category not in known_categories:
-            return (
-                f"{category!r} is not a holiday category of {country} "
-                f"(known: {', '.join(known_categories)})",
-                f"categories[{i}]",
-            )
-    return None
+) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        ("".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in where), message)
+        for where, message in holiday_source_problems(country, subdiv, categories)
+    )
 
 
 def _last_days(year: int, month: int, spec: PeriodEnd) -> tuple[date, ...]:

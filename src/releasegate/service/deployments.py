@@ -56,7 +56,7 @@ def make_plan(
 ) -> tuple[Engine, Plan]:
     """The engine and the plan of deploying ``version`` to ``env`` (nothing recorded)."""
     _known_env(ws, env)
-    check_version(version)
+    check_version(ws.config, version)
     check_kind(kind)
     engine = ws.engine(actor, reporter)
     return engine, engine.plan(env, version, kind, emergency=emergency, flags=flags)
@@ -76,7 +76,7 @@ def rollback_preview(ws: Workspace, actor: Actor, env: str, *, to: str | None) -
     """What ``rollback`` would undo, to which version, and how long it took before."""
     _known_env(ws, env)
     if to is not None:
-        check_version(to)
+        check_version(ws.config, to)
     return ws.engine(actor).rollback_preview(env, to=to)
 
 
@@ -208,7 +208,7 @@ def rollback(
     authorize(ws.config, actor, "rollback")
     _known_env(ws, env)
     if to is not None:
-        check_version(to)
+        check_version(ws.config, to)
         _check_rollback_target(ws, env, to)
     engine = ws.engine(actor, reporter)
     outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
@@ -265,7 +265,7 @@ def adopt(
     releasegate took over. Allowed only while releasegate has recorded nothing live there."""
     authorize(ws.config, actor, "adopt")
     _known_env(ws, env)
-    check_version(version)
+    check_version(ws.config, version)
     store = ws.store
     live = store.live_version(env)
     if live is not None:

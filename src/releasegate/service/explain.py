@@ -31,5 +31,5 @@ def explain(
     check_environment(list(ws.config.environments), env)
     check_kind(kind)
     if version is not None:
-        check_version(version)
+        check_version(ws.config, version)
     return decide(ws.config, ws.store, actor, Request(env, version, kind), now=at)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
-from releasegate.config.models import KINDS
+from releasegate.config.models import KINDS, Config
 from releasegate.errors import UsageError
 
-VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._+-]{0,127}")
+def check_version(config: Config, version: str) -> str:
+    """``version`` if the project's version grammar (``versions.pattern``) allows it, else
+    a ConfigError saying what is wrong (exit 2)."""
+    from releasegate.config.versions import check_version as check
 
-
-def check_version(version: str) -> str:
-    """``version`` if it is a version label, else UsageError saying what is wrong."""
-    if VERSION.fullmatch(version):
-        return version
-    if not version:
-        raise UsageError("version: it is empty")
-    bad = next((c for c in version if not re.match(r"[0-9A-Za-z._+-]", c)), None)
-    why = f"{bad!r} is not allowed" if bad else "it must start with a letter or digit"
-    if bad is None and len(version) > 128:
-        why = "it is longer than 128 characters"
-    raise UsageError(
-        f"version {version[:40]!r}: {why}; versions are letters, digits and . _ + - "
-        "(starting with a letter or digit, at most 128)"
-    )
+    check(config, version)
+    return version
 
 
 def check_kind(kind: str) -> str:

@@ -25,7 +25,7 @@ def approve(
     config = ws.config
     authorize(config, actor, "approve")
     check_environment(list(config.environments), env)
-    check_version(version)
+    check_version(ws.config, version)
     store = ws.store
     existing = [approval_fact(a) for a in store.list_approvals(env, version)]
     active = [

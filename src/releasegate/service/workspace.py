@@ -36,6 +36,9 @@ class Workspace:
 
     config_path: Path = field(default_factory=lambda: Path(DEFAULT_CONFIG))
     db_url: str | None = None
+    check_drivers: bool = True
+    """Check every step's driver and options when the config is loaded (the commands that
+    only read records skip it: it imports every driver the config names)."""
     _config: Config | None = field(default=None, init=False, repr=False)
     _store: Store | None = field(default=None, init=False, repr=False)
 
@@ -58,7 +61,12 @@ class Workspace:
         if self._config is None:
             from releasegate.config.loader import load_config
 
-            self._config = load_config(self.config_path)
+            catalog = None
+            if self.check_drivers:
+                from releasegate.drivers.api import load_registry
+
+                catalog = load_registry()
+            self._config = load_config(self.config_path, catalog=catalog)
         return self._config
 
     @property

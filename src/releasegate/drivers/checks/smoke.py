@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from datetime import timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import httpx
 from pydantic import Field, JsonValue
 
 from releasegate.config.types import Duration
@@ -22,6 +21,9 @@ from releasegate.drivers.httpcheck_common import (
 )
 from releasegate.drivers.process import resolve_secret
 from releasegate.errors import DriverError
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class SmokeOptions(Options):

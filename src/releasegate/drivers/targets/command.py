@@ -1,7 +1,8 @@
 """The ``command`` target: deploy, roll back and ask the current version with commands.
 
 ``{version}`` (and ``{environment}``) in any argument is replaced: the release's version
-for ``deploy``, the version to return to for ``rollback``.
+for ``deploy``, the version to return to for ``rollback``. In a ``shell: true`` command
+string the value is shell-quoted (one word, never code).
 """
 
 from __future__ import annotations
@@ -56,7 +57,11 @@ class CommandTarget:
         done: str,
         failed: str,
     ) -> StepResult:
-        argv = substitute(command, {"version": version, "environment": ctx.release.environment})
+        argv = substitute(
+            command,
+            {"version": version, "environment": ctx.release.environment},
+            shell=options.shell,
+        )
         try:
             result = await run_command(ctx, argv, shell=options.shell, env=options.env, cwd=options.cwd)
         except DriverError as exc:

@@ -138,6 +138,11 @@ class LocalTarget:
     ) -> StepResult:
         directory = state_dir(opts, ctx)
         releases = directory / "releases"
+        try:
+            # checked before the version is put into any path (source, release, log)
+            local_releases.release_dir(releases, version)
+        except DriverError as exc:
+            return StepResult(ok=False, summary=str(exc))
         source = ctx.workdir / opts.app / opts.versions.replace("{version}", version)
         installed = local_releases.install(source, releases, version)
         before = await local_control.ensure_supervisor(directory, opts.host, opts.port)

@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 
 @dataclass(frozen=True)
 class VersionSpec:
@@ -126,6 +124,8 @@ class VersionProcess:
         url = f"http://127.0.0.1:{self.probe_port}{self.spec.health_path}"
         deadline = time.monotonic() + self.spec.health_timeout
         last = "no answer"
+        import httpx  # only where a request is sent
+
         async with httpx.AsyncClient(timeout=1.0) as client:
             while time.monotonic() < deadline:
                 if self.proc.returncode is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -10,9 +11,26 @@ from pathlib import Path
 from releasegate.errors import DriverError
 
 
+def release_dir(releases: Path, version: str) -> Path:
+    """``releases/<version>``, or a DriverError if ``version`` is not one plain directory
+    name there (``..``, ``a/b``, an absolute path): a version never leads elsewhere.
+
+    Checked on the normalised path, not the resolved one: ``releases`` itself may be a
+    symlink to another disk.
+    """
+    root = os.path.normpath(os.path.abspath(releases))
+    found = os.path.normpath(os.path.join(root, version))
+    plain = version and "\0" not in version and os.sep not in version and "/" not in version
+    if not plain or os.path.dirname(found) != root or found == root:
+        raise DriverError(
+            f"local target: version {version!r} is not a plain name: it would lead outside {root}"
+        )
+    return Path(found)
+
+
 def install(source: Path, releases: Path, version: str) -> Path:
     """Copy ``source`` to ``releases/<version>`` (once: an installed version is immutable)."""
-    target = releases / version
+    target = release_dir(releases, version)
     if target.is_dir():
         return target
     if not source.is_dir():
