@@ -177,8 +177,7 @@ def _plan_config(steps: int) -> str:
 def _compile_seconds(steps: int, runs: int) -> float:
     sys.path.insert(0, str(ROOT / "src"))
     from releasegate.config.models import Config
-    from releasegate.config.release import Release
-    from releasegate.drivers.api import load_registry
+    from releasegate.drivers.api import Release, load_registry
     from releasegate.engine.plan import compile_plan
 
     deploy = [{"id": f"s{i}", "uses": "command", "with": {"run": ["/bin/true"]}} for i in range(steps)]
