@@ -171,3 +171,43 @@ def test_a_long_chain_of_needs_and_a_long_cycle_are_checked_without_recursion(
         f"{path}:5:58: environments.production.gates[0].needs: steps need each other in a "
         "cycle: s0 -> s1 -> s2 -> s3 -> s4 -> ... -> s2998 -> s2999 -> s0 (3000 steps)"
     ]
+
+
+def test_a_step_cannot_take_the_id_of_a_signature_step(write: Write, registry: Registry) -> None:
+    path = write(
+        "project: shop\n"
+        "confirmations:\n"
+        "  - {id: told, text: Told, environments: [production]}\n"
+        "  - {id: noted, text: Noted, required: false}\n"
+        "environments:\n"
+        "  production:\n"
+        "    gates:\n"
+        "      - {id: sign.told, uses: command, with: {run: [x]}}\n"
+        "      - {id: sign.noted, uses: command, with: {run: [x]}}\n"
+        "  staging:\n"
+        "    gates: [{id: sign.told, uses: command, with: {run: [x]}}]\n"
+    )
+    assert problems(path, registry) == [
+        f"{path}:8:14: environments.production.gates[0].id: 'sign.told' is the id of the step "
+        "that waits for the required confirmation 'told': choose another id",
+    ]
+
+
+def test_an_approval_role_nobody_holds_is_refused_once_users_are_listed(
+    write: Write, registry: Registry
+) -> None:
+    path = write(
+        "project: shop\n"
+        "users: {asha: {roles: [qa]}, bo: {roles: tech-lead}}\n"
+        "environments:\n"
+        "  production:\n"
+        "    approvals: {roles: [qa, tech-led, product-owner]}\n"
+    )
+    assert problems(path, registry) == [
+        f"{path}:5:29: environments.production.approvals.roles[1]: no user holds the role "
+        "'tech-led' (users), so no version could ever be approved (did you mean 'tech-lead'?)",
+        f"{path}:5:39: environments.production.approvals.roles[2]: no user holds the role "
+        "'product-owner' (users), so no version could ever be approved",
+    ]
+    path.write_text(path.read_text().replace("users: {asha: {roles: [qa]}, bo: {roles: tech-lead}}\n", ""))
+    assert load_config(path, catalog=registry).environments["production"].approvals is not None

@@ -33,13 +33,22 @@ def crosscheck(doc: Document, config: Config | None, catalog: DriverCatalog | No
     env_names = _names(doc, "environments")
     calendar_names = _names(doc, "calendars")
     fast_track = _fast_track(doc)
+    holders = _role_holders(doc)
     problems: list[Problem] = []
     for name in env_names:
         raw = doc.get(("environments", name))
         env = config.environments[name] if config else valid(Environment, raw)
         parts = EnvironmentParts.of(env) if env else EnvironmentParts.salvage(raw)
-        checker = EnvironmentCheck(doc, ("environments", name), catalog, fast_track=fast_track)
+        checker = EnvironmentCheck(
+            doc,
+            ("environments", name),
+            catalog,
+            fast_track=fast_track,
+            signatures=_signature_ids(doc, name),
+        )
         problems.extend(checker.run(parts, env_names, calendar_names))
+        if holders is not None:
+            problems.extend(_approvers(doc, ("environments", name, "approvals"), holders))
     calendars = config.calendars if config else _each(doc, "calendars", Calendar)
     for name, calendar in calendars.items():
         problems.extend(_calendar(doc, ("calendars", name), calendar))
@@ -77,6 +86,52 @@ def _fast_track(doc: Document) -> frozenset[str] | None:
     if not isinstance(gates, list) or not gates:
         return None
     return frozenset(g for g in gates if isinstance(g, str))
+
+
+def _signature_ids(doc: Document, env: str) -> dict[str, str]:
+    """``sign.ID`` → ID for the required confirmations a plan of ``env`` waits for: the
+    plan adds a step of that id, so no step of the environment may have it."""
+    found: dict[str, str] = {}
+    items = doc.get(("confirmations",))
+    for raw in items if isinstance(items, list) else []:
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            continue
+        envs = raw.get("environments") or []
+        envs = [envs] if isinstance(envs, str) else envs
+        waits = raw.get("required", True) is True and raw.get("phase", "gates") in ("gates", "deploy")
+        if waits and (not envs or env in envs):
+            found[f"sign.{raw['id']}"] = raw["id"]
+    return found
+
+
+def _role_holders(doc: Document) -> set[str] | None:
+    """Every role some user holds; None in single-person mode (no ``users``)."""
+    users = doc.get(("users",))
+    if not isinstance(users, dict) or not users:
+        return None
+    held: set[str] = set()
+    for user in users.values():
+        roles = user.get("roles") if isinstance(user, dict) else None
+        roles = [roles] if isinstance(roles, str) else roles
+        if isinstance(roles, list):
+            held.update(r for r in roles if isinstance(r, str))
+    return held
+
+
+def _approvers(doc: Document, path: KeyPath, holders: set[str]) -> list[Problem]:
+    """An approval role that no user holds can never be signed: the environment would
+    never take a version."""
+    roles = doc.get((*path, "roles"))
+    roles = [roles] if isinstance(roles, str) else roles
+    return [
+        doc.problem(
+            item_path(doc, (*path, "roles"), i),
+            f"no user holds the role {role!r} (users), so no version could ever be approved"
+            f"{did_you_mean(role, sorted(holders))}",
+        )
+        for i, role in enumerate(roles if isinstance(roles, list) else [])
+        if isinstance(role, str) and role not in holders
+    ]
 
 
 def _strings(value: object, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:

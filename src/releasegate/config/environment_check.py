@@ -37,10 +37,13 @@ class EnvironmentCheck:
         catalog: DriverCatalog | None,
         *,
         fast_track: frozenset[str] | None = None,
+        signatures: dict[str, str] | None = None,
     ) -> None:
         self.doc, self.path, self.catalog = doc, path, catalog
         self.fast_track = fast_track
         """The gates the emergency fast track keeps (``emergency.gates``), if it names any."""
+        self.signatures = signatures or {}
+        """Ids of the steps a plan adds to wait for required confirmations → their item."""
         self.name = str(path[-1])
         self.problems: list[Problem] = []
 
@@ -78,6 +81,12 @@ class EnvironmentCheck:
         for step in steps:
             if step.id is None:
                 continue
+            if step.id in self.signatures:
+                self.add(
+                    (*self.path, *step.path, "id"),
+                    f"{step.id!r} is the id of the step that waits for the required "
+                    f"confirmation {self.signatures[step.id]!r}: choose another id",
+                )
             if step.id in first:
                 self.add(
                     (*self.path, *step.path, "id"),

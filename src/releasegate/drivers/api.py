@@ -37,9 +37,13 @@ ENTRY_POINT_GROUP = "releasegate.drivers"
 
 
 class Options(BaseModel):
-    """Base of every driver's options model: unknown keys are errors."""
+    """Base of every driver's options model: unknown keys are errors.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    Validators are built on first use (``defer_build``): importing this module (every
+    command does) builds none.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class NoOptions(Options):

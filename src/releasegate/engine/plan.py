@@ -20,7 +20,7 @@ from pydantic import JsonValue, ValidationError
 from releasegate.config.expressions import Condition, compile_condition
 from releasegate.config.models import Config, Environment, Step, VerifyStage
 from releasegate.config.timespec import did_you_mean
-from releasegate.config.types import format_duration
+from releasegate.config.types import MAX_DURATION, format_duration
 from releasegate.drivers.api import DriverKind, Registry, Release, UnknownDriver
 from releasegate.errors import ConfigError, Problem
 
@@ -165,7 +165,8 @@ def signature_steps(config: Config, env_name: str, kind: str, phase: str) -> lis
                         "by": list(conf.by),
                         "timeout": format_duration(conf.wait),
                     },
-                    "timeout": format_duration(conf.wait + timedelta(minutes=1)),
+                    # a minute more than the signature's wait, within what a config may say
+                    "timeout": format_duration(min(conf.wait + timedelta(minutes=1), MAX_DURATION)),
                 }
             )
         )
