@@ -50,3 +50,25 @@ def test_a_holiday_source_is_checked_item_by_item() -> None:
             "'bank' is not a holiday category of US (known: government, half_day, public, unofficial)",
         ),
     ]
+
+
+def test_two_threads_loading_one_country_both_get_it() -> None:
+    """A module is in sys.modules before it has run: a second thread must wait for it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import threading\n"
+        "from releasegate.config.countries import country_class\n"
+        "found = []\n"
+        "def load():\n"
+        "    found.append(country_class('IN').__name__)\n"
+        "threads = [threading.Thread(target=load) for _ in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(sorted(found))\n"
+    )
+    for _ in range(3):  # each run races from a fresh interpreter
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == str(["IN"] * 8)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from datetime import date
 from functools import lru_cache
 from types import ModuleType
@@ -63,7 +64,18 @@ def country_class(code: str) -> Any:
     return type(holidays.country_holidays(code))
 
 
+_IMPORTING = threading.Lock()
+"""One import of a country module at a time: a module is in sys.modules before it has run,
+and another thread must not take it half-made (the demo's team loads the config while the
+story does)."""
+
+
 def _country_module(code: str) -> ModuleType | None:
+    with _IMPORTING:
+        return _import_country_module(code)
+
+
+def _import_country_module(code: str) -> ModuleType | None:
     registry = _registry() or {}
     name = next((f"{_PACKAGE}.{m}" for m, entry in registry.items() if code in entry[1:]), None)
     if name is None:
