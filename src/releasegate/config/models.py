@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from releasegate.config.types import Duration, Identifier, StrList
 
@@ -318,6 +318,13 @@ class AuditSettings(Model):
         description="git: a ref in the config's git repository; file:PATH: a file "
         "(relative to the config file); none: not anchored.",
     )
+
+    @field_validator("anchor")
+    @classmethod
+    def _known_anchor(cls, value: str) -> str:
+        if value in ("git", "none") or (value.startswith("file:") and value[5:].strip()):
+            return value
+        raise ValueError(f"{value!r} is not git, file:PATH or none")
 
 
 def _default_targets() -> dict[str, str]:
