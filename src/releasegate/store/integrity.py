@@ -230,9 +230,7 @@ def _name_columns(
     for problem in problems:
         found = by_problem.get(problem)
         if found is not None and found in marks:
-            spec = SPECS[found[0]]
-            row = recanonicalised(spec, edited[found])
-            columns = changed_columns(spec, row, marks[found])
+            columns = changed_columns(SPECS[found[0]], edited[found], marks[found])
             problem = f"{problem}: {', '.join(columns)}" if columns else problem
         named.append(problem)
     return named

@@ -200,12 +200,14 @@ def recanonicalised(spec: TableSpec, canonical: Sequence[object]) -> list[object
 
 
 def changed_columns(spec: TableSpec, canonical: Sequence[object], cols: str) -> list[str]:
-    """The columns whose canonical JSON no longer matches the marks of their seal."""
-    marks = column_marks([_dump(value) for value in canonical])
+    """The columns whose value matches the marks of their seal neither as stored nor with
+    its JSON re-encoded (a seal of a row written before canonical JSON marks its old text)."""
+    stored = column_marks([_dump(value) for value in canonical])
+    encoded = column_marks([_dump(value) for value in recanonicalised(spec, canonical)])
     return [
         column
         for i, column in enumerate(spec.columns)
-        if marks[i * 8 : i * 8 + 8] != cols[i * 8 : i * 8 + 8]
+        if cols[i * 8 : i * 8 + 8] not in (stored[i * 8 : i * 8 + 8], encoded[i * 8 : i * 8 + 8])
     ]
 
 
