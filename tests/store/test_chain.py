@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from releasegate.store.chain import canonical_json, envelope, iso_from_stored
 from releasegate.store.connection import canonical_dumps
-from releasegate.store.seals import SPECS, row_hash, seal_canonical, utc_text
+from releasegate.store.seals import SPECS, encode_canonical, row_hash, seal_canonical, utc_text
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -49,4 +49,5 @@ def test_a_seal_hashes_what_a_verifying_query_returns(
     row = (7, 3, "step", "deploy", attempt, "failed", summary, output, canonical_dumps(evidence),
            "2026-03-10 10:00:00.000001", None)  # fmt: skip
     assert len(row) == len(SPECS["step_runs"].columns)
+    assert encode_canonical(row) == json.dumps(row, ensure_ascii=False, separators=(",", ":"))
     assert seal_canonical("step_runs", row)["hash"] == row_hash(row)

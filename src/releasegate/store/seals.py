@@ -57,7 +57,8 @@ def utc_text(value: datetime) -> str:
     """The canonical form of a datetime: UTC as ``YYYY-MM-DD HH:MM:SS.ffffff``."""
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value.isoformat()} given to the store: use UTC")
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # the text SQLAlchemy stores in SQLite (four-digit year, six-digit fraction)
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _as_is(value: object) -> object:
@@ -89,6 +90,10 @@ class TableSpec:
     columns: tuple[str, ...]
     kinds: tuple[str, ...]
     """Per column: ``dt``, ``bool``, ``json``, ``float``, ``int`` or ``str``."""
+
+    @property
+    def key_index(self) -> int:
+        return self.columns.index(self.key)
 
     @property
     def normalisers(self) -> tuple[Normaliser, ...]:
@@ -133,17 +138,46 @@ def _spec(table: Table) -> TableSpec:
 
 SPECS: dict[str, TableSpec] = {name: _spec(Base.metadata.tables[name]) for name in SEALED_TABLES}
 _NORMALISE = {name: spec.normalisers for name, spec in SPECS.items()}
+_KEY_INDEX = {name: spec.key_index for name, spec in SPECS.items()}
 
 
-def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _refuse(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not a canonical column value")
+
+
+# The C encoder behind json.dumps, made once: ``json.dumps(..., separators=...)`` builds a
+# new encoder on every call, which is half the cost of verifying a row. Canonical values
+# are flat (JSON columns are already text), so the circular-reference check is not needed.
+_MAKE_ENCODER: Callable[..., Callable[[object, int], Sequence[str]]] | None = getattr(
+    json.encoder, "c_make_encoder", None
+)
+_C_ENCODER = (
+    None
+    if _MAKE_ENCODER is None
+    else _MAKE_ENCODER(
+        None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+)
+
+
+def encode_canonical(value: object) -> str:
+    """Compact JSON (UTF-8 characters as they are) of a canonical value or row of values."""
+    if _C_ENCODER is None:  # a Python without the C accelerator
+        return _ROW_ENCODER.encode(value)
+    return "".join(_C_ENCODER(value, 0))
+
+
+_dump = encode_canonical
 
 
 def seal_canonical(table: str, canonical: Sequence[object]) -> JsonDict:
     """The seal of a row of ``table`` given its canonical values, in column order."""
     parts = [_dump(value) for value in canonical]
     text = "[" + ",".join(parts) + "]"
-    key = canonical[SPECS[table].columns.index(SPECS[table].key)]
+    key = canonical[_KEY_INDEX[table]]
     return {
         "table": table,
         "id": cast(int | str, key),
@@ -175,8 +209,7 @@ def deleted(table: str, id: int | str) -> JsonDict:
 
 def row_hash(canonical: Sequence[object]) -> str:
     """The ``hash`` of a seal, from the canonical values a verifying query returns."""
-    text = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(encode_canonical(canonical).encode("utf-8")).hexdigest()
 
 
 def column_marks(parts: Sequence[str]) -> str:
