@@ -3,6 +3,7 @@ the lease released with the final status."""
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import pytest
@@ -146,3 +147,72 @@ def test_start_deployment_refuses_bad_input_before_writing(store: Store) -> None
         )  # fmt: skip
     assert store.count_events() == 0
     assert store.get_lock("production") is None
+
+
+def test_writes_fenced_by_an_old_token_record_nothing(store: Store) -> None:
+    d, old = _start(store, "1.0", holder="host-a:1")
+    run = store.start_step(d, step_id="release", phase="deploy", attempt=1, token=old)
+    resumed = store.take_over_lock("production", deployment_id=d, holder="host-b:7", ttl_s=30)
+    before = store.count_events()
+    lost = f"deployment {d} no longer holds the lease granted with token {old}"
+    with pytest.raises(LockedError, match=f"{lost}: step smoke start not recorded"):
+        store.start_step(d, step_id="smoke", phase="deploy", attempt=1, token=old)
+    with pytest.raises(LockedError, match=f"{lost}: step run {run.id} result not recorded"):
+        store.finish_step(run.id, status="succeeded", summary="late", token=old)
+    with pytest.raises(LockedError, match=f"{lost}: deployment {d} failed not recorded"):
+        store.set_deployment_status(d, "failed", release_lock=True, token=old)
+    assert store.count_events() == before
+    assert [r.status for r in store.list_step_runs(d)] == ["running"]
+    # the new holder's writes go through, and its final status releases its lease
+    store.finish_step(run.id, status="cancelled", summary="resumed", token=resumed.token)
+    store.set_deployment_status(d, "failed", release_lock=True, token=resumed.token)
+    assert store.get_lock("production") is None
+    assert store.verify_chain().ok
+
+
+def test_a_token_fences_only_its_own_deployment(store: Store) -> None:
+    first, token = _start(store, "1.0")
+    other = store.create_deployment(
+        environment="staging", version="1.0", kind="normal", user="a", plan={}
+    ).id
+    with pytest.raises(LockedError, match=f"deployment {other} no longer holds the lease"):
+        store.start_step(other, step_id="x", phase="gates", attempt=1, token=token)
+    store.start_step(first, step_id="x", phase="gates", attempt=1, token=token)
+
+
+def test_fenced_writes_and_takeovers_never_deadlock(store: Store) -> None:
+    d, _ = _start(store, "1.0")
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        for n in range(40):
+            lock = store.get_lock("production")
+            token = lock.token if lock is not None else 0
+            try:
+                run = store.start_step(d, step_id=f"s{n}", phase="deploy", attempt=1, token=token)
+                store.finish_step(run.id, status="succeeded", summary="ok", token=token)
+                store.set_deployment_status(d, "running", token=token)
+            except LockedError:
+                continue  # taken over in between: refused, as it should be
+            except Exception as exc:  # noqa: BLE001  # reported below: a thread cannot raise into the test
+                failures.append(exc)
+
+    def taker() -> None:
+        for n in range(40):
+            try:
+                lock = store.take_over_lock("production", deployment_id=d, holder=f"t{n}", ttl_s=30)
+                store.heartbeat("production", deployment_id=d, ttl_s=30, token=lock.token)
+                if n % 5 == 0:
+                    store.release_lock("production", deployment_id=d, token=lock.token)
+            except LockedError:
+                continue
+            except Exception as exc:  # noqa: BLE001  # reported below
+                failures.append(exc)
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=taker)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert store.verify_chain().ok

@@ -110,7 +110,7 @@ class Deployments(Locks, StoreBase):
         values = self._new_deployment(locals())
         with self._write_conn() as conn:
             self._serialise_conn(conn, environment)
-            current = self._lock_row(conn, environment)
+            current = self._lock_row(conn, environment, for_update=True)
             now = self._now()
             if current is not None and current.expires_at >= now:
                 raise LockedError(f"{environment} is locked by {self._held_by(conn, current, now)}")
@@ -171,13 +171,21 @@ class Deployments(Locks, StoreBase):
             conn.execute(_SET_COMMIT, {"env": environment, "ver": version, "new_commit": commit})
 
     def set_deployment_status(
-        self, id: int, status: str, *, detail: str | None = None, release_lock: bool = False
+        self,
+        id: int,
+        status: str,
+        *,
+        detail: str | None = None,
+        release_lock: bool = False,
+        token: int | None = None,
     ) -> DeploymentRecord:
         """Move a deployment to ``status``; sets started_at / finished_at as it goes.
 
         With ``release_lock`` (only for a final status) the environment's lease, if this
         deployment holds it, is released in the same transaction: no crash between the two
-        can leave a finished deployment holding its environment.
+        can leave a finished deployment holding its environment. With ``token`` (fencing)
+        nothing is written, and :class:`LockedError` raised, unless this deployment still
+        holds the lease granted with that token.
         """
         if status not in DEPLOYMENT_STATUSES:
             raise ValueError(
@@ -193,8 +201,14 @@ class Deployments(Locks, StoreBase):
                 # a finished deployment is history: a late writer (a process that lost its
                 # lease) must not rewrite how it ended
                 raise StoreError(f"deployment {id} has already finished ({before.status})")
-            if release_lock:  # before any append: see the module docstring of locks.py
+            # the advisory lock and the lease row before any append (see locks.py)
+            if release_lock:
                 self._serialise_conn(conn, before.environment)
+            if token is not None:
+                self._fence(conn, token, id, f"deployment {id} {status}")
+            released = release_lock and self._delete_lease(
+                conn, before.environment, deployment_id=id, token=token
+            )
             now = self._now()
             values: dict[str, object] = {
                 "status": status,
@@ -217,8 +231,8 @@ class Deployments(Locks, StoreBase):
                 deployment_id=id,
                 seals=[seal("deployments", dict(row._mapping))],
             )
-            if release_lock:
-                self._release_in(conn, before.environment, deployment_id=id)
+            if released:
+                self._released(conn, before.environment, deployment_id=id)
             return _deployment(row)
 
     def list_releases(self, environment: str | None = None) -> list[ReleaseRecord]:

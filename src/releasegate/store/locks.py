@@ -3,8 +3,9 @@
 Race-free across processes: on SQLite every lock operation runs in a ``BEGIN IMMEDIATE``
 transaction (one writer at a time); on PostgreSQL it first takes a transaction-scoped
 advisory lock keyed on the environment, so the read-decide-write below is never interleaved.
-That advisory lock is always taken before the transaction appends an event (the chain
-head is locked last), so lock operations and status writes cannot deadlock.
+Locks are taken in one order — the advisory lock, the lease row, the chain head (every
+append comes last) — so lease operations, fenced writes and status writes cannot
+deadlock on PostgreSQL.
 
 Every lease carries a fencing token: the id of the ``lock.acquired``/``lock.taken_over``
 event that granted it. Event ids only grow, so a later lease always has a larger token,
@@ -30,6 +31,14 @@ _PG_LOCK_NAMESPACE = 0x72676C6B  # "rglk": keeps our advisory locks apart from a
 _LOCKS = cast(Table, LockRow.__table__)
 _DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
 _READ_LOCK = select(_LOCKS).where(_LOCKS.c.environment == bindparam("environment"))
+# a writer about to change the lease locks its row before it appends (see the docstring)
+_READ_LOCK_FOR_UPDATE = _READ_LOCK.with_for_update()
+# a fenced write holds the lease row shared until it commits: a takeover waits for it
+_FENCE = (
+    select(_LOCKS.c.environment, _LOCKS.c.deployment_id)
+    .where(_LOCKS.c.token == bindparam("token"))
+    .with_for_update(read=True)
+)
 _VERSION_OF = select(_DEPLOYMENTS.c.version).where(_DEPLOYMENTS.c.id == bindparam("id"))
 _SERIALISE = text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))")
 
@@ -45,8 +54,21 @@ class Locks(StoreBase):
         if self.dialect == "postgresql":
             conn.execute(_SERIALISE, {"ns": _PG_LOCK_NAMESPACE, "key": environment})
 
-    def _lock_row(self, conn: Connection, environment: str) -> Row[Any] | None:
-        return conn.execute(_READ_LOCK, {"environment": environment}).first()
+    def _lock_row(
+        self, conn: Connection, environment: str, *, for_update: bool = False
+    ) -> Row[Any] | None:
+        query = _READ_LOCK_FOR_UPDATE if for_update else _READ_LOCK
+        return conn.execute(query, {"environment": environment}).first()
+
+    def _fence(self, conn: Connection, token: int, deployment_id: int | None, what: str) -> None:
+        """Refuse the write (LockedError) unless the lease granted with ``token`` is still
+        held (by ``deployment_id``, when given); the lease then stays until this commits."""
+        held = conn.execute(_FENCE, {"token": token}).first()
+        if held is None or (deployment_id is not None and held.deployment_id != deployment_id):
+            who = "a deployment" if deployment_id is None else f"deployment {deployment_id}"
+            raise LockedError(
+                f"{who} no longer holds the lease granted with token {token}: {what} not recorded"
+            )
 
     def _held_by(self, conn: Connection, row: Row[Any], now: datetime) -> str:
         version = conn.execute(_VERSION_OF, {"id": row.deployment_id}).scalar()
@@ -98,18 +120,19 @@ class Locks(StoreBase):
             conn.execute(update(_LOCKS).where(_LOCKS.c.environment == environment), values)
         return LockRecord(**values)
 
-    def _release_in(
+    def _delete_lease(
         self, conn: Connection, environment: str, *, deployment_id: int, token: int | None = None
     ) -> bool:
         """Delete the lease if ``deployment_id`` (with ``token``) holds it; the caller has
-        serialised on ``environment``."""
+        serialised on ``environment`` and appends ``lock.released`` (:meth:`_released`)."""
         query = delete(_LOCKS).where(
             _LOCKS.c.environment == environment, _LOCKS.c.deployment_id == deployment_id
         )
         if token is not None:
             query = query.where(_LOCKS.c.token == token)
-        if conn.execute(query).rowcount != 1:
-            return False
+        return bool(conn.execute(query).rowcount == 1)
+
+    def _released(self, conn: Connection, environment: str, *, deployment_id: int) -> None:
         self._append_conn(
             conn,
             "lock.released",
@@ -117,14 +140,13 @@ class Locks(StoreBase):
             deployment_id=deployment_id,
             seals=[deleted("locks", environment)],
         )
-        return True
 
     def _claim(
         self, environment: str, *, deployment_id: int, holder: str, ttl_s: float, reentrant: bool
     ) -> LockRecord:
         with self._write_conn(deployment_id=deployment_id) as conn:
             self._serialise_conn(conn, environment)
-            row = self._lock_row(conn, environment)
+            row = self._lock_row(conn, environment, for_update=True)
             now = self._now()
             free = row is None or row.expires_at < now
             if not free and not (
@@ -212,7 +234,8 @@ class Locks(StoreBase):
         does not hold it."""
         with self._write_conn() as conn:
             self._serialise_conn(conn, environment)
-            self._release_in(conn, environment, deployment_id=deployment_id, token=token)
+            if self._delete_lease(conn, environment, deployment_id=deployment_id, token=token):
+                self._released(conn, environment, deployment_id=deployment_id)
 
     def get_lock(self, environment: str) -> LockRecord | None:
         """The lease on ``environment``, if any (it may have expired: see ``expired()``)."""

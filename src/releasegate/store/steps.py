@@ -15,6 +15,7 @@ from releasegate.errors import StoreError
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.columns import JSONText
 from releasegate.store.connection import canonical_dumps
+from releasegate.store.locks import Locks
 from releasegate.store.records import STEP_STATUSES, JsonDict, StepRunRecord
 from releasegate.store.seals import seal_canonical, utc_text
 from releasegate.store.tables import StepRunRow
@@ -41,15 +42,27 @@ _FINISH_STEP_RUN = (
 )
 
 
-class Steps(StoreBase):
+class Steps(Locks, StoreBase):
     """Step runs."""
 
     def start_step(
-        self, deployment_id: int, *, step_id: str, phase: str, attempt: int
+        self,
+        deployment_id: int,
+        *,
+        step_id: str,
+        phase: str,
+        attempt: int,
+        token: int | None = None,
     ) -> StepRunRecord:
-        """Record that an attempt at a step started (status ``running``)."""
+        """Record that an attempt at a step started (status ``running``).
+
+        With ``token`` (fencing) nothing is written, and :class:`LockedError` raised,
+        unless the deployment still holds the lease granted with that token.
+        """
         started_at = self._now()
         with self._write_conn(deployment_id=deployment_id) as conn:
+            if token is not None:
+                self._fence(conn, token, deployment_id, f"step {step_id} start")
             values: dict[str, Any] = {
                 "deployment_id": deployment_id,
                 "step_id": step_id,
@@ -84,8 +97,10 @@ class Steps(StoreBase):
         summary: str,
         output: str = "",
         evidence: JsonDict | None = None,
+        token: int | None = None,
     ) -> StepRunRecord:
-        """Record how a step attempt ended, with its output and evidence."""
+        """Record how a step attempt ended, with its output and evidence (fenced by
+        ``token`` as :meth:`start_step` is)."""
         if status not in STEP_STATUSES:
             raise ValueError(f"{status!r} is not a step status ({', '.join(STEP_STATUSES)})")
         evidence = dict(evidence or {})
@@ -105,6 +120,8 @@ class Steps(StoreBase):
             ).first()
             if row is None:
                 raise StoreError(f"step run {run_id} does not exist")
+            if token is not None:
+                self._fence(conn, token, row.deployment_id, f"step run {run_id} result")
             canonical = (
                 run_id, row.deployment_id, row.step_id, row.phase, row.attempt, status,
                 summary, output, evidence_text, utc_text(row.started_at), utc_text(finished_at),
