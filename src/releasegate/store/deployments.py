@@ -126,6 +126,8 @@ class Deployments(Locks, StoreBase):
             return record, lock
 
     def _new_deployment(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The row of a new deployment from the caller's arguments (``locals()``: the
+        keyword arguments of create/start_deployment are named after the columns)."""
         if args["kind"] not in KINDS:
             raise ValueError(f"{args['kind']!r} is not a deployment kind ({', '.join(KINDS)})")
         check_via(args["via"])
