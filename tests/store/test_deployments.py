@@ -106,11 +106,13 @@ def test_status_changes_set_times_and_append_events(clocked_store: Store, clock:
         "deployment.rolled_back",
     ]
     rolling_event = store.list_events(deployment_id=d)[2]
+    seals = rolling_event.data.pop("_seals")
     assert rolling_event.data == {
         "status": "rolling_back",
         "previous": "running",
         "detail": "health check failed",
     }
+    assert [(s["table"], s["id"]) for s in seals] == [("deployments", d)]  # type: ignore[index,union-attr]
     # a finished deployment is history: a late writer cannot rewrite how it ended
     with pytest.raises(StoreError, match=f"deployment {d} has already finished \\(rolled_back\\)"):
         store.set_deployment_status(d, "succeeded")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from releasegate.audit.anchors import FileAnchor, GitAnchor
 from releasegate.errors import StoreError
-from releasegate.store.api import Store
+from releasegate.store.api import Store, open_store
 from releasegate.store.chain import event_hash
+from releasegate.store.records import ChainHead
+from releasegate.store.tables import GENESIS_HASH
 
 if TYPE_CHECKING:
     from tests.store.conftest import Race, RawSql
@@ -164,3 +169,55 @@ def _assert_one_straight_chain(store: Store, count: int) -> None:
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     report = store.verify_chain()
     assert (report.ok, report.checked) == (True, count)
+
+
+def _git_repo(path: Path) -> Path:
+    path.mkdir()
+    subprocess.run(["git", "init", "-q", str(path)], check=True, timeout=30)
+    return path
+
+
+def test_a_truncated_log_with_a_rewritten_head_is_caught_by_its_anchor(
+    store: Store, store_url: str, raw_sql: RawSql, tmp_path: Path
+) -> None:
+    _fill(store, 10)
+    anchors = GitAnchor(_git_repo(tmp_path / "project"))
+    head = store.chain_head()
+    assert (head.event_id, head.hash) == (10, store.list_events()[-1].hash)
+    anchored = anchors.write(head)
+    assert store.verify_chain(anchors.read()).ok
+    # delete the last three events and make the head row agree: the chain alone is fooled
+    (seventh,) = raw_sql(store_url, "SELECT hash FROM events WHERE id = 7")
+    raw_sql(store_url, "DELETE FROM events WHERE id > 7")
+    raw_sql(store_url, "UPDATE event_chain_head SET last_id = 7, last_hash = :h", h=seventh[0])
+    assert store.verify_chain().ok
+    assert store.verify_chain(anchors.read()).problems == [
+        f"the log was truncated: anchor of {anchored.anchored_at:%Y-%m-%d %H:%M:%S} UTC records "
+        f"event 10 (hash {head.hash[:12]}…), the log ends at event 7"
+    ]
+
+
+def test_a_log_rewritten_past_its_anchor_differs_from_it(
+    store: Store, store_url: str, raw_sql: RawSql, tmp_path: Path
+) -> None:
+    _fill(store, 5)
+    anchors = FileAnchor(tmp_path / "anchors.jsonl")
+    anchored = anchors.write(store.chain_head())
+    (third,) = raw_sql(store_url, "SELECT hash FROM events WHERE id = 3")
+    raw_sql(store_url, "DELETE FROM events WHERE id > 3")
+    raw_sql(store_url, "UPDATE event_chain_head SET last_id = 3, last_hash = :h", h=third[0])
+    with open_store(store_url) as forger:  # a fresh writer appends a different history
+        _fill(forger, 4)
+    assert store.verify_chain(anchors.read()).problems == [
+        f"event 5 differs from its anchor (anchor of {anchored.anchored_at:%Y-%m-%d %H:%M:%S} UTC)"
+    ]
+
+
+def test_count_events_and_the_chain_head(store: Store) -> None:
+    assert store.count_events() == 0
+    assert store.chain_head() == ChainHead(event_id=0, hash=GENESIS_HASH, at=None)
+    d = store.create_deployment(environment="s", version="1", kind="normal", user="a", plan={})
+    store.set_deployment_status(d.id, "running")
+    last = store.append_event("note", {})
+    assert (store.count_events(), store.count_events(d.id), store.count_events(999)) == (3, 2, 0)
+    assert store.chain_head() == ChainHead(event_id=last.id, hash=last.hash, at=last.at)

@@ -8,12 +8,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from releasegate.errors import StoreError
 from releasegate.store.api import open_store
 from releasegate.store.connection import parse_url, redact
+
+if TYPE_CHECKING:
+    from tests.store.conftest import RawSql
 
 
 def test_sqlite_creates_the_state_directory_with_wal(tmp_path: Path) -> None:
@@ -127,3 +131,112 @@ def test_a_database_from_a_newer_releasegate(sqlite_url: str) -> None:
         ),
     ):
         open_store(sqlite_url)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "postgresql:/127.0.0.1/test",
+            "postgresql:/127.0.0.1/test is not a store URL: 'postgresql:' must be followed by "
+            "// (write sqlite:///PATH or postgresql://USER@HOST/DB)",
+        ),
+        (
+            "garbage",
+            "'garbage' is not a store URL (write sqlite:///PATH or postgresql://USER@HOST/DB)",
+        ),
+        (
+            "sqlite://relative.db",
+            "sqlite://relative.db is not a store URL: a SQLite URL has no host; write "
+            "sqlite:///relative.db (relative to the working directory) or sqlite:////ABSOLUTE/PATH",
+        ),
+        ("sqlite:///", "sqlite:/// names no SQLite file (write sqlite:///PATH or postgresql://USER@HOST/DB)"),
+        (
+            "postgresql://ci:s3cret@127.0.0.1:port/x",
+            "postgresql://ci:***@127.0.0.1:port/x is not a store URL (invalid literal for int() "
+            "with base 10: 'port'; write sqlite:///PATH or postgresql://USER@HOST/DB)",
+        ),
+        (
+            "postgresql://ci:s3cret@127.0.0.1",
+            "postgresql://ci:***@127.0.0.1 names no database (write sqlite:///PATH or "
+            "postgresql://USER@HOST/DB)",
+        ),
+        ("mysql://u:pw@h/x", "unsupported store URL mysql://u:***@h/x: use sqlite:/// or postgresql://"),
+        (
+            "postgresql+asyncpg://u@h/x",
+            "unsupported store URL postgresql+asyncpg://u@h/x: use sqlite:/// or postgresql://",
+        ),
+    ],
+)
+def test_malformed_urls_are_refused_and_nothing_is_created(
+    url: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError) as caught:
+        open_store(url)
+    assert str(caught.value) == message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_relative_sqlite_paths_are_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert parse_url("sqlite:///state/../x.db").database == str(tmp_path / "x.db")
+    assert parse_url("data/state.db").database == str(tmp_path / "data" / "state.db")
+    assert parse_url("sqlite://").database is None  # in memory, asked for explicitly
+
+
+def test_the_sqlite_store_is_private(tmp_path: Path) -> None:
+    db = tmp_path / "project" / ".releasegate" / "state.db"
+    with open_store(f"sqlite:///{db}") as store:
+        store.append_event("x.y", {})
+        modes = {
+            p.name: p.stat().st_mode & 0o777 for p in db.parent.iterdir() if p.name.startswith("state")
+        }
+        assert modes == {"state.db": 0o600, "state.db-wal": 0o600, "state.db-shm": 0o600}
+    assert db.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_read_only_on_a_missing_file_reads_empty_and_creates_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / '.releasegate' / 'state.db'}"
+    with open_store(url, write=False) as store:
+        assert store.list_deployments() == []
+        assert store.verify_chain().ok
+        assert store.chain_head().event_id == 0
+        with pytest.raises(StoreError, match="the store was opened read-only"):
+            store.append_event("x.y", {})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_only_reads_and_refuses_writes(store_url: str) -> None:
+    with open_store(store_url) as store:
+        d = store.create_deployment(
+            environment="staging", version="1", kind="normal", user="a", plan={}
+        )
+    with open_store(store_url, write=False) as store:
+        assert store.get_deployment(d.id) == d
+        with pytest.raises(
+            StoreError, match=r"cannot write to the store at .*: the store was opened read-only"
+        ):
+            store.set_deployment_status(d.id, "running")
+        assert store.verify_chain().ok
+
+
+def test_read_only_never_migrates(store_url: str, raw_sql: RawSql) -> None:
+    from releasegate.store.api import upgrade
+
+    upgrade(store_url, "0001")
+    with pytest.raises(StoreError) as caught:
+        open_store(store_url, write=False)
+    assert str(caught.value) == (
+        f"the store at {redact(store_url)} is at schema 0001 and this releasegate needs 0002: "
+        "run `releasegate db upgrade`"
+    )
+    assert raw_sql(store_url, "SELECT version_num FROM alembic_version") == [("0001",)]
+
+
+def test_read_only_on_an_empty_postgresql_database(pg_url: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store(pg_url, write=False)
+    assert str(caught.value) == (
+        f"the store at {pg_url} has no releasegate schema yet: run `releasegate db upgrade`"
+    )

@@ -333,6 +333,13 @@ class AuditSettings(Model):
         "(relative to the config file); none: not anchored.",
     )
 
+    @field_validator("anchor")
+    @classmethod
+    def _known_anchor(cls, value: str) -> str:
+        if value in ("git", "none") or (value.startswith("file:") and value[5:].strip()):
+            return value
+        raise ValueError(f"{value!r} is not git, file:PATH or none")
+
 
 class Versions(Model):
     """Which strings may name a version (checked by ``releasegate.config.versions``)."""

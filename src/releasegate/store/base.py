@@ -7,22 +7,26 @@ store uses ORM sessions (:meth:`StoreBase._write`). Both append events the same 
 
 from __future__ import annotations
 
+import json
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import TypeVar, cast
 
+from pydantic import JsonValue
 from sqlalchemy import Engine, Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
 from releasegate.errors import StoreError
-from releasegate.store.chain import event_hash
+from releasegate.store.chain import envelope, hash_envelope
+from releasegate.store.columns import JSONText
 from releasegate.store.connection import WRITE_OPTION, store_error
 from releasegate.store.records import EventRecord, JsonDict
+from releasegate.store.seals import SEALS_KEY
 from releasegate.store.tables import Base, DeploymentRow, EventChainHeadRow, EventRow
 
 R = TypeVar("R")
@@ -31,7 +35,8 @@ Row = TypeVar("Row", bound=Base)
 _EVENTS = cast(Table, EventRow.__table__)
 _HEAD = cast(Table, EventChainHeadRow.__table__)
 _DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
-_INSERT_EVENT = insert(_EVENTS)
+# the data goes in as the canonical text it was hashed as: encoded once, stored verbatim
+_INSERT_EVENT = insert(_EVENTS).values(data=bindparam("data", type_=JSONText()))
 _READ_HEAD = (
     select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
 )
@@ -57,8 +62,9 @@ def utc_now() -> datetime:
 
 
 def to_record(cls: type[R], row: object) -> R:
-    """Copy the fields a record declares from an ORM row or a Core result row."""
-    values = {f.name: _utc(getattr(row, f.name)) for f in fields(cls)}  # type: ignore[arg-type]
+    """Copy the fields a record declares from an ORM row, a Core result row or a dict."""
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    values = {f.name: _utc(get(f.name)) for f in fields(cls)}  # type: ignore[arg-type]
     made: R = cls(**values)
     return made
 
@@ -156,26 +162,55 @@ class StoreBase:
         return row
 
     def _append(
-        self, session: Session, type: str, data: JsonDict, *, deployment_id: int | None = None
+        self,
+        session: Session,
+        type: str,
+        data: JsonDict,
+        *,
+        deployment_id: int | None = None,
+        seals: Sequence[JsonDict] = (),
     ) -> EventRecord:
         """Append an event inside the caller's ORM write transaction."""
         session.flush()
-        return self._append_conn(session.connection(), type, data, deployment_id=deployment_id)
+        return self._append_conn(
+            session.connection(), type, data, deployment_id=deployment_id, seals=seals
+        )
 
     def _append_conn(
-        self, conn: Connection, type: str, data: JsonDict, *, deployment_id: int | None = None
+        self,
+        conn: Connection,
+        type: str,
+        data: JsonDict,
+        *,
+        deployment_id: int | None = None,
+        seals: Sequence[JsonDict] = (),
     ) -> EventRecord:
-        """Append an event inside the caller's write transaction (serialised on the head row).
+        """Append an event, with the seals of the rows this transaction wrote."""
+        content = {SEALS_KEY: list[JsonValue](seals), **data} if seals else data
+        return self._append_built(conn, type, lambda _id: content, deployment_id=deployment_id)
+
+    def _append_built(
+        self,
+        conn: Connection,
+        type: str,
+        build: Callable[[int], JsonDict],
+        *,
+        deployment_id: int | None = None,
+    ) -> EventRecord:
+        """Append an event whose data depends on its own id (``build(id)``), e.g. a lease
+        whose fencing token is that id; ``build`` may be called again if another writer
+        appended first.
 
         Usually two statements: move the head from where this store last left it, insert
         the event. If another writer appended in between, the head is read under lock first.
         """
         at = self._now()
+        at_iso = at.isoformat()
+        type_json = json.dumps(type, ensure_ascii=False)
         guess = self._head
-        id, prev_hash, hash = 0, "", ""
         if guess is not None:
             id, prev_hash = guess[0] + 1, guess[1]
-            hash = _hash(prev_hash, id=id, deployment_id=deployment_id, at=at, type=type, data=data)
+            data, text, hash = _content(build, prev_hash, id, deployment_id, at_iso, type_json)
             moved = conn.execute(
                 _ADVANCE_HEAD,
                 {"expected_id": guess[0], "expected_hash": guess[1], "new_id": id, "new_hash": hash},
@@ -187,12 +222,25 @@ class StoreBase:
             if head is None:
                 raise StoreError(f"the store at {self.url} has no event chain head: it is corrupt")
             id, prev_hash = head.last_id + 1, head.last_hash
-            hash = _hash(prev_hash, id=id, deployment_id=deployment_id, at=at, type=type, data=data)
+            data, text, hash = _content(build, prev_hash, id, deployment_id, at_iso, type_json)
             conn.execute(
                 _ADVANCE_HEAD,
                 {"expected_id": head.last_id, "expected_hash": prev_hash, "new_id": id, "new_hash": hash},
             )
-        event = EventRecord(
+        conn.execute(
+            _INSERT_EVENT,
+            {
+                "id": id,
+                "deployment_id": deployment_id,
+                "at": at,
+                "type": type,
+                "data": text,
+                "prev_hash": prev_hash,
+                "hash": hash,
+            },
+        )
+        self._head = (id, hash)
+        return EventRecord(
             id=id,
             deployment_id=deployment_id,
             at=at,
@@ -201,29 +249,28 @@ class StoreBase:
             prev_hash=prev_hash,
             hash=hash,
         )
-        conn.execute(
-            _INSERT_EVENT,
-            {
-                "id": id,
-                "deployment_id": deployment_id,
-                "at": at,
-                "type": type,
-                "data": data,
-                "prev_hash": prev_hash,
-                "hash": hash,
-            },
-        )
-        self._head = (id, hash)
-        return event
 
 
-def _hash(
-    prev_hash: str, *, id: int, deployment_id: int | None, at: datetime, type: str, data: JsonDict
-) -> str:
+def _content(
+    build: Callable[[int], JsonDict],
+    prev_hash: str,
+    id: int,
+    deployment_id: int | None,
+    at_iso: str,
+    type_json: str,
+) -> tuple[JsonDict, str, str]:
+    """The data of event ``id``, its canonical text (stored as is) and the event's hash."""
+    data = build(id)
     try:
-        return event_hash(prev_hash, id=id, deployment_id=deployment_id, at=at, type=type, data=data)
+        text = json.dumps(
+            data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
     except (TypeError, ValueError) as exc:
-        raise StoreError(f"event {type!r} has data that is not JSON: {exc}") from exc
+        raise StoreError(f"event {json.loads(type_json)!r} has data that is not JSON: {exc}") from exc
+    body = envelope(
+        id=id, deployment_id=deployment_id, at_iso=at_iso, type_json=type_json, data_text=text
+    )
+    return data, text, hash_envelope(prev_hash, body)
 
 
 def _translate(exc: SQLAlchemyError, action: str, url: str) -> Exception:

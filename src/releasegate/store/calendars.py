@@ -9,6 +9,7 @@ from sqlalchemy import select
 from releasegate.errors import StoreError
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.records import CampaignRecord, FreezeRecord
+from releasegate.store.seals import seal_row
 from releasegate.store.tables import CampaignRow, FreezeRow
 
 
@@ -54,6 +55,7 @@ class Calendars(StoreBase):
                     "hard": hard,
                     "user": user,
                 },
+                seals=[seal_row(row)],
             )
             return to_record(FreezeRecord, row)
 
@@ -65,7 +67,9 @@ class Calendars(StoreBase):
                 raise StoreError(f"freeze {id} was already removed by {row.removed_by}")
             row.removed_at, row.removed_by = self._now(), user
             session.flush()
-            self._append(session, "freeze.removed", {"freeze_id": id, "user": user})
+            self._append(
+                session, "freeze.removed", {"freeze_id": id, "user": user}, seals=[seal_row(row)]
+            )
 
     def list_freezes(self) -> list[FreezeRecord]:
         """The freezes in force or to come (removed ones left out), by start."""
@@ -105,6 +109,7 @@ class Calendars(StoreBase):
                     "environment": environment,
                     "user": user,
                 },
+                seals=[seal_row(row)],
             )
             return to_record(CampaignRecord, row)
 

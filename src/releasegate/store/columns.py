@@ -1,10 +1,11 @@
-"""Column types shared by the tables: timezone-aware UTC datetimes on every backend."""
+"""Column types shared by the tables: timezone-aware UTC datetimes on every backend, and
+JSON written from text that is already canonical."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import JSON, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -31,3 +32,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class JSONText(TypeDecorator[str]):
+    """Binds JSON that is already encoded (canonical text): stored verbatim, not re-encoded.
+
+    Used only in the statements of the hot path (events, step evidence); the columns
+    themselves stay ``JSON`` and read back as Python values.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None

@@ -1,52 +1,52 @@
-"""Deployments, their step runs, and the release catalogue."""
+"""Deployments (with the lease they run under) and the release catalogue.
+
+Written with SQLAlchemy Core: no ORM unit of work, no look-up before an insert where a key
+answers. Each write seals the deployment row in the event it appends.
+"""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.engine import Row
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
 
-from releasegate.errors import StoreError
+from releasegate.errors import LockedError, StoreError
 from releasegate.store.base import StoreBase, to_record
+from releasegate.store.locks import Locks
 from releasegate.store.records import (
     DEPLOYMENT_STATUSES,
     FINAL_STATUSES,
-    STEP_STATUSES,
+    VIAS,
     DeploymentRecord,
     DeploymentSummary,
     JsonDict,
+    LockRecord,
     ReleaseRecord,
-    StepRunRecord,
 )
-from releasegate.store.tables import DeploymentRow, ReleaseRow, StepRunRow
+from releasegate.store.seals import seal
+from releasegate.store.tables import DeploymentRow, ReleaseRow
 
 KINDS = ("normal", "major", "hotfix", "rollback")
 
-# The engine's hot path (a step's start and end, status changes) is written with Core:
-# no ORM unit of work, no look-up before an insert (the foreign key answers that).
 _DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
-_STEP_RUNS = cast(Table, StepRunRow.__table__)
-_INSERT_STEP_RUN = insert(_STEP_RUNS).returning(_STEP_RUNS.c.id)
-_FINISH_STEP_RUN = (
-    update(_STEP_RUNS)
-    .where(_STEP_RUNS.c.id == bindparam("run_id"))
-    .values(
-        status=bindparam("status"),
-        summary=bindparam("summary"),
-        output=bindparam("output"),
-        evidence=bindparam("evidence"),
-        finished_at=bindparam("finished_at"),
-    )
-    .returning(  # not the output and evidence just written: they can be large
-        *(_STEP_RUNS.c[c] for c in ("deployment_id", "step_id", "phase", "attempt", "started_at"))
-    )
-)
+_RELEASES = cast(Table, ReleaseRow.__table__)
+_INSERT_DEPLOYMENT = insert(_DEPLOYMENTS).returning(_DEPLOYMENTS.c.id)
+_EXISTS = select(_DEPLOYMENTS.c.id).where(_DEPLOYMENTS.c.id == bindparam("id"))
 _LOCK_DEPLOYMENT = (
-    select(_DEPLOYMENTS.c.status, _DEPLOYMENTS.c.started_at)
+    select(_DEPLOYMENTS.c.status, _DEPLOYMENTS.c.started_at, _DEPLOYMENTS.c.environment)
     .where(_DEPLOYMENTS.c.id == bindparam("id"))
     .with_for_update(key_share=True)  # FOR NO KEY UPDATE: the lock the UPDATE takes anyway
+)
+_SET_COMMIT = (
+    update(_RELEASES)
+    .where(
+        _RELEASES.c.environment == bindparam("env"),
+        _RELEASES.c.version == bindparam("ver"),
+        _RELEASES.c.commit.is_(None),
+    )
+    .values(commit=bindparam("new_commit"))
 )
 
 
@@ -54,12 +54,14 @@ def _deployment(row: DeploymentRow | Row[Any]) -> DeploymentRecord:
     return to_record(DeploymentRecord, row)
 
 
-def _step_run(row: StepRunRow) -> StepRunRecord:
-    return to_record(StepRunRecord, row)
+def check_via(via: str | None) -> None:
+    """Refuse a ``via`` that is not one of :data:`~releasegate.store.records.VIAS`."""
+    if via is not None and via not in VIAS:
+        raise ValueError(f"{via!r} is not a way of establishing identity ({', '.join(VIAS)})")
 
 
-class Deployments(StoreBase):
-    """Deployments and step runs."""
+class Deployments(Locks, StoreBase):
+    """Deployments, their leases, and the release catalogue."""
 
     def create_deployment(
         self,
@@ -73,63 +75,167 @@ class Deployments(StoreBase):
         emergency: bool = False,
         commit: str | None = None,
         rollback_of: int | None = None,
+        os_user: str | None = None,
+        via: str | None = None,
     ) -> DeploymentRecord:
         """Record a new deployment (status ``pending``) and its version in the catalogue."""
-        if kind not in KINDS:
-            raise ValueError(f"{kind!r} is not a deployment kind ({', '.join(KINDS)})")
-        with self._write() as session:
-            if rollback_of is not None:
-                self._get(session, DeploymentRow, rollback_of, "deployment")
+        values = self._new_deployment(locals())
+        with self._write_conn() as conn:
+            return self._insert_deployment(conn, values)
+
+    def start_deployment(
+        self,
+        *,
+        environment: str,
+        version: str,
+        kind: str,
+        user: str,
+        plan: JsonDict,
+        holder: str,
+        ttl_s: float,
+        reason: str | None = None,
+        emergency: bool = False,
+        commit: str | None = None,
+        rollback_of: int | None = None,
+        os_user: str | None = None,
+        via: str | None = None,
+    ) -> tuple[DeploymentRecord, LockRecord]:
+        """Record a new deployment (``pending``) and give it the environment's lease, in one
+        transaction.
+
+        Raises :class:`LockedError` naming the holder if another deployment holds a live
+        lease; then nothing is recorded. An expired lease is taken over (the event names
+        the previous holder and token).
+        """
+        values = self._new_deployment(locals())
+        with self._write_conn() as conn:
+            self._serialise_conn(conn, environment)
+            current = self._lock_row(conn, environment, for_update=True)
             now = self._now()
-            row = DeploymentRow(
-                environment=environment,
-                version=version,
-                kind=kind,
-                status="pending",
-                user=user,
-                reason=reason,
-                emergency=emergency,
-                commit=commit,
-                rollback_of=rollback_of,
-                plan=plan,
-                created_at=now,
+            if current is not None and current.expires_at >= now:
+                raise LockedError(f"{environment} is locked by {self._held_by(conn, current, now)}")
+            record = self._insert_deployment(conn, values)
+            lock = self._grant(
+                conn,
+                environment,
+                deployment_id=record.id,
+                holder=holder,
+                ttl_s=ttl_s,
+                previous=current,
             )
-            session.add(row)
-            self._catalogue(session, environment, version, commit)
-            session.flush()
-            self._append(
-                session,
-                "deployment.created",
-                {
-                    "environment": environment,
-                    "version": version,
-                    "kind": kind,
-                    "user": user,
-                    "reason": reason,
-                    "emergency": emergency,
-                    "commit": commit,
-                    "rollback_of": rollback_of,
-                },
-                deployment_id=row.id,
-            )
-            return _deployment(row)
+            return record, lock
+
+    def _new_deployment(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The row of a new deployment from the caller's arguments (``locals()``: the
+        keyword arguments of create/start_deployment are named after the columns)."""
+        if args["kind"] not in KINDS:
+            raise ValueError(f"{args['kind']!r} is not a deployment kind ({', '.join(KINDS)})")
+        check_via(args["via"])
+        names = [c.name for c in _DEPLOYMENTS.columns if c.name != "id"]
+        values = {name: args.get(name) for name in names}
+        values |= {"status": "pending", "emergency": bool(args["emergency"])}
+        return values
+
+    def _insert_deployment(self, conn: Connection, values: dict[str, Any]) -> DeploymentRecord:
+        rollback_of = values["rollback_of"]
+        if rollback_of is not None and conn.execute(_EXISTS, {"id": rollback_of}).first() is None:
+            raise StoreError(f"deployment {rollback_of} does not exist")
+        values["created_at"] = self._now()
+        id = conn.execute(_INSERT_DEPLOYMENT, values).scalar_one()
+        row = {"id": id, **values}
+        self._catalogue(conn, values["environment"], values["version"], values["commit"])
+        data: JsonDict = {
+            key: values[key]
+            for key in ("environment", "version", "kind", "user", "reason", "emergency")
+        }
+        data |= {
+            "commit": values["commit"],
+            "rollback_of": rollback_of,
+            "os_user": values["os_user"],
+            "via": values["via"],
+        }
+        self._append_conn(
+            conn, "deployment.created", data, deployment_id=id, seals=[seal("deployments", row)]
+        )
+        return DeploymentRecord(**row)
 
     def _catalogue(
-        self, session: Session, environment: str, version: str, commit: str | None
+        self, conn: Connection, environment: str, version: str, commit: str | None
     ) -> None:
-        found = session.scalars(
-            select(ReleaseRow).where(
-                ReleaseRow.environment == environment, ReleaseRow.version == version
+        # insert-or-ignore: two first deployments of a version cannot both insert it
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        conn.execute(
+            dialect.insert(_RELEASES)
+            .values(environment=environment, version=version, commit=commit, created_at=self._now())
+            .on_conflict_do_nothing(index_elements=["environment", "version"])
+        )
+        if commit is not None:
+            conn.execute(_SET_COMMIT, {"env": environment, "ver": version, "new_commit": commit})
+
+    def set_deployment_status(
+        self,
+        id: int,
+        status: str,
+        *,
+        detail: str | None = None,
+        release_lock: bool = False,
+        token: int | None = None,
+    ) -> DeploymentRecord:
+        """Move a deployment to ``status``; sets started_at / finished_at as it goes.
+
+        With ``release_lock`` (only for a final status) the environment's lease, if this
+        deployment holds it, is released in the same transaction: no crash between the two
+        can leave a finished deployment holding its environment. With ``token`` (fencing)
+        nothing is written, and :class:`LockedError` raised, unless this deployment still
+        holds the lease granted with that token.
+        """
+        if status not in DEPLOYMENT_STATUSES:
+            raise ValueError(
+                f"{status!r} is not a deployment status ({', '.join(DEPLOYMENT_STATUSES)})"
             )
-        ).first()
-        if found is None:
-            session.add(
-                ReleaseRow(
-                    environment=environment, version=version, commit=commit, created_at=self._now()
-                )
+        if release_lock and status not in FINAL_STATUSES:
+            raise ValueError(f"release_lock needs a final status, not {status!r}")
+        with self._write_conn() as conn:
+            before = conn.execute(_LOCK_DEPLOYMENT, {"id": id}).first()
+            if before is None:
+                raise StoreError(f"deployment {id} does not exist")
+            if before.status in FINAL_STATUSES:
+                # a finished deployment is history: a late writer (a process that lost its
+                # lease) must not rewrite how it ended
+                raise StoreError(f"deployment {id} has already finished ({before.status})")
+            # the advisory lock and the lease row before any append (see locks.py)
+            if release_lock:
+                self._serialise_conn(conn, before.environment)
+            if token is not None:
+                self._fence(conn, token, id, f"deployment {id} {status}")
+            released = release_lock and self._delete_lease(
+                conn, before.environment, deployment_id=id, token=token
             )
-        elif found.commit is None and commit is not None:
-            found.commit = commit
+            now = self._now()
+            values: dict[str, object] = {
+                "status": status,
+                "finished_at": now if status in FINAL_STATUSES else None,
+            }
+            if status == "running" and before.started_at is None:
+                values["started_at"] = now
+            if detail is not None:
+                values["detail"] = detail
+            row = conn.execute(
+                update(_DEPLOYMENTS)
+                .where(_DEPLOYMENTS.c.id == id)
+                .values(values)
+                .returning(*_DEPLOYMENTS.c)
+            ).one()
+            self._append_conn(
+                conn,
+                f"deployment.{status}",
+                {"status": status, "previous": before.status, "detail": detail},
+                deployment_id=id,
+                seals=[seal("deployments", dict(row._mapping))],
+            )
+            if released:
+                self._released(conn, before.environment, deployment_id=id)
+            return _deployment(row)
 
     def list_releases(self, environment: str | None = None) -> list[ReleaseRecord]:
         """The versions seen (per environment), oldest first."""
@@ -185,45 +291,6 @@ class Deployments(StoreBase):
         with self._read() as session:
             return [to_record(DeploymentSummary, row) for row in session.execute(query)]
 
-    def set_deployment_status(
-        self, id: int, status: str, *, detail: str | None = None
-    ) -> DeploymentRecord:
-        """Move a deployment to ``status``; sets started_at / finished_at as it goes."""
-        if status not in DEPLOYMENT_STATUSES:
-            raise ValueError(
-                f"{status!r} is not a deployment status ({', '.join(DEPLOYMENT_STATUSES)})"
-            )
-        with self._write_conn() as conn:
-            before = conn.execute(_LOCK_DEPLOYMENT, {"id": id}).first()
-            if before is None:
-                raise StoreError(f"deployment {id} does not exist")
-            if before.status in FINAL_STATUSES:
-                # a finished deployment is history: a late writer (a process that lost its
-                # lease) must not rewrite how it ended
-                raise StoreError(f"deployment {id} has already finished ({before.status})")
-            now = self._now()
-            values: dict[str, object] = {
-                "status": status,
-                "finished_at": now if status in FINAL_STATUSES else None,
-            }
-            if status == "running" and before.started_at is None:
-                values["started_at"] = now
-            if detail is not None:
-                values["detail"] = detail
-            row = conn.execute(
-                update(_DEPLOYMENTS)
-                .where(_DEPLOYMENTS.c.id == id)
-                .values(values)
-                .returning(*_DEPLOYMENTS.c)
-            ).one()
-            self._append_conn(
-                conn,
-                f"deployment.{status}",
-                {"status": status, "previous": before.status, "detail": detail},
-                deployment_id=id,
-            )
-            return _deployment(row)
-
     def last_successful(
         self, environment: str, *, before_id: int | None = None
     ) -> DeploymentRecord | None:
@@ -244,84 +311,3 @@ class Deployments(StoreBase):
         """The version running in ``environment`` according to the record."""
         last = self.last_successful(environment)
         return None if last is None else last.version
-
-    def start_step(
-        self, deployment_id: int, *, step_id: str, phase: str, attempt: int
-    ) -> StepRunRecord:
-        """Record that an attempt at a step started (status ``running``)."""
-        with self._write_conn(deployment_id=deployment_id) as conn:
-            values: dict[str, Any] = {
-                "deployment_id": deployment_id,
-                "step_id": step_id,
-                "phase": phase,
-                "attempt": attempt,
-                "status": "running",
-                "summary": "",
-                "output": "",
-                "evidence": {},
-                "started_at": self._now(),
-                "finished_at": None,
-            }
-            id = conn.execute(_INSERT_STEP_RUN, values).scalar_one()
-            self._append_conn(
-                conn,
-                "step.started",
-                {"run_id": id, "step_id": step_id, "phase": phase, "attempt": attempt},
-                deployment_id=deployment_id,
-            )
-        return StepRunRecord(id=id, **values)
-
-    def finish_step(
-        self,
-        run_id: int,
-        *,
-        status: str,
-        summary: str,
-        output: str = "",
-        evidence: JsonDict | None = None,
-    ) -> StepRunRecord:
-        """Record how a step attempt ended, with its output and evidence."""
-        if status not in STEP_STATUSES:
-            raise ValueError(f"{status!r} is not a step status ({', '.join(STEP_STATUSES)})")
-        evidence = dict(evidence or {})
-        with self._write_conn() as conn:
-            finished_at = self._now()
-            row = conn.execute(
-                _FINISH_STEP_RUN,
-                {
-                    "run_id": run_id,
-                    "status": status,
-                    "summary": summary,
-                    "output": output,
-                    "evidence": evidence,
-                    "finished_at": finished_at,
-                },
-            ).first()
-            if row is None:
-                raise StoreError(f"step run {run_id} does not exist")
-            self._append_conn(
-                conn,
-                f"step.{status}",
-                {
-                    "run_id": run_id,
-                    "step_id": row.step_id,
-                    "phase": row.phase,
-                    "attempt": row.attempt,
-                    "summary": summary,
-                },
-                deployment_id=row.deployment_id,
-            )
-        return StepRunRecord(
-            id=run_id, status=status, summary=summary, output=output, evidence=evidence,
-            finished_at=finished_at, **row._mapping,
-        )
-
-    def list_step_runs(self, deployment_id: int) -> list[StepRunRecord]:
-        """Every step attempt of a deployment, in the order they started."""
-        query = (
-            select(StepRunRow)
-            .where(StepRunRow.deployment_id == deployment_id)
-            .order_by(StepRunRow.id)
-        )
-        with self._read() as session:
-            return [_step_run(row) for row in session.scalars(query)]

@@ -1,15 +1,21 @@
-"""The append-only, hash-chained event log."""
+"""The append-only, hash-chained event log: appending, reading, counting, verifying."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, cast
 
-from releasegate.store.base import StoreBase, event_record
-from releasegate.store.chain import ChainChecker
-from releasegate.store.records import AuditReport, EventRecord, JsonDict
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from releasegate.store.base import StoreBase, _translate, event_record
+from releasegate.store.integrity import Fetch, verify
+from releasegate.store.records import Anchor, AuditReport, ChainHead, EventRecord, JsonDict
+from releasegate.store.seals import SEALS_KEY
 from releasegate.store.tables import EventChainHeadRow, EventRow
 
-_VERIFY_BATCH = 2000
+_FETCH_BATCH = 5000
 
 
 class Events(StoreBase):
@@ -19,6 +25,8 @@ class Events(StoreBase):
         self, type: str, data: JsonDict, *, deployment_id: int | None = None
     ) -> EventRecord:
         """Append one event to the chain (serialised with every other writer)."""
+        if SEALS_KEY in data:
+            raise ValueError(f"{SEALS_KEY!r} in event data is the store's own: seals are not given")
         with self._write_conn(deployment_id=deployment_id) as conn:
             return self._append_conn(conn, type, data, deployment_id=deployment_id)
 
@@ -34,36 +42,59 @@ class Events(StoreBase):
         with self._read() as session:
             return [event_record(row) for row in session.scalars(query)]
 
-    def verify_chain(self) -> AuditReport:
-        """Recompute every hash; name each edited or missing event, and a deleted tail."""
-        checker = ChainChecker()
-        columns = select(
-            EventRow.id,
-            EventRow.deployment_id,
-            EventRow.at,
-            EventRow.type,
-            EventRow.data,
-            EventRow.prev_hash,
-            EventRow.hash,
-        ).order_by(EventRow.id)
-        # one read transaction, so the head and the events are one consistent snapshot
-        with self._read(snapshot=True) as session:
-            head = session.get(EventChainHeadRow, 1)
-            result = session.execute(columns.execution_options(yield_per=_VERIFY_BATCH))
-            for id, deployment_id, at, type, data, prev_hash, hash in result:
-                checker.feed(
-                    id=id,
-                    deployment_id=deployment_id,
-                    at=at,
-                    type=type,
-                    data=data,
-                    prev_hash=prev_hash,
-                    hash=hash,
-                )
-        if head is None:
-            problems = [
-                *checker.problems,
-                "the chain head is missing (deleted outside releasegate)",
-            ]
-            return AuditReport(ok=False, checked=checker.checked, problems=problems)
-        return checker.finish(head_last_id=head.last_id, head_last_hash=head.last_hash)
+    def count_events(self, deployment_id: int | None = None) -> int:
+        """How many events the log holds (of one deployment, if given): an index count."""
+        query = select(func.count()).select_from(EventRow)
+        if deployment_id is not None:
+            query = query.where(EventRow.deployment_id == deployment_id)
+        with self._read() as session:
+            return int(session.execute(query).scalar_one())
+
+    def chain_head(self) -> ChainHead:
+        """The newest event's id, hash and time: what an anchor writes outside the database."""
+        query = (
+            select(EventChainHeadRow.last_id, EventChainHeadRow.last_hash, EventRow.at)
+            .outerjoin(EventRow, EventRow.id == EventChainHeadRow.last_id)
+            .where(EventChainHeadRow.id == 1)
+        )
+        with self._read() as session:
+            row = session.execute(query).one()
+        return ChainHead(event_id=row.last_id, hash=row.last_hash, at=row.at)
+
+    def verify_chain(self, anchors: Iterable[Anchor] = ()) -> AuditReport:
+        """Recompute every hash and every seal; name each problem.
+
+        Reported: an edited or missing event, a deleted tail; a sealed row inserted, edited
+        or deleted outside releasegate (``deployments row 3 was edited: status``); and for
+        each of ``anchors`` (chain heads kept outside the database), a log that no longer
+        reaches it or an event that differs from it.
+        """
+        try:
+            with self._engine.connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    # one snapshot: the events, the head and the rows seen at the same moment
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    quote = conn.dialect.identifier_preparer.quote
+                    return verify(_fetcher(conn), self.dialect, quote, anchors)
+        except SQLAlchemyError as exc:
+            raise _translate(exc, "read", self.url) from exc
+
+
+def _fetcher(conn: Connection) -> Fetch:
+    raw = conn.connection.dbapi_connection
+    postgres = conn.dialect.name == "postgresql"
+    counter = iter(range(1_000_000))
+
+    def fetch(sql: str) -> Iterator[Sequence[Sequence[Any]]]:
+        assert raw is not None
+        # a server-side cursor on PostgreSQL: a million events are not loaded at once
+        cursor = cast(Any, raw).cursor(f"rg_verify_{next(counter)}") if postgres else raw.cursor()
+        try:
+            cursor.execute(sql)
+            while batch := cursor.fetchmany(_FETCH_BATCH):
+                yield batch
+        finally:
+            cursor.close()
+
+    return fetch

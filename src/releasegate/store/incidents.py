@@ -9,6 +9,7 @@ from sqlalchemy import select
 from releasegate.errors import StoreError
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.records import OBLIGATION_KINDS, IncidentRecord, ObligationRecord
+from releasegate.store.seals import seal_row
 from releasegate.store.tables import DeploymentRow, IncidentRow, ObligationRow
 
 
@@ -53,6 +54,7 @@ class Incidents(StoreBase):
                     "action": action,
                     "deadline": None if deadline is None else deadline.isoformat(),
                 },
+                seals=[seal_row(row)],
             )
             return to_record(IncidentRecord, row)
 
@@ -65,7 +67,8 @@ class Incidents(StoreBase):
             row.closed_at, row.closed_by, row.close_note = self._now(), user, note
             session.flush()
             self._append(
-                session, "incident.closed", {"incident_id": id, "user": user, "note": note}
+                session, "incident.closed", {"incident_id": id, "user": user, "note": note},
+                seals=[seal_row(row)],
             )
             return to_record(IncidentRecord, row)
 
@@ -99,6 +102,7 @@ class Incidents(StoreBase):
                 "obligation.opened",
                 {"obligation_id": row.id, "kind": kind, "text": text, "due_at": due_at.isoformat()},
                 deployment_id=deployment_id,
+                seals=[seal_row(row)],
             )
             return to_record(ObligationRecord, row)
 
@@ -115,6 +119,7 @@ class Incidents(StoreBase):
                 "obligation.closed",
                 {"obligation_id": id, "user": user, "note": note},
                 deployment_id=row.deployment_id,
+                seals=[seal_row(row)],
             )
             return to_record(ObligationRecord, row)
 

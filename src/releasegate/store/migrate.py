@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0001"
-"""The newest migration in ``migrations/versions`` (a test keeps this in step)."""
+REVISIONS = ("0001", "0002")
+"""The migrations in ``migrations/versions``, oldest first (a test keeps this in step)."""
+HEAD = REVISIONS[-1]
+"""The newest migration: the schema this code reads and writes."""
 _PG_MIGRATION_LOCK = 0x72675F6D  # any constant: serialises concurrent migrators
 
 
@@ -61,6 +63,27 @@ def upgrade_engine(engine: Engine, revision: str = "head", *, where: str = "") -
 
     with _migrating(engine, where) as config:
         command.upgrade(config, revision)
+
+
+def require_current(engine: Engine, *, where: str = "") -> None:
+    """Raise :class:`StoreError` unless the database is at :data:`HEAD` (changes nothing)."""
+    current = current_revision(engine)
+    if current == HEAD:
+        return
+    where = where or str(engine.url)
+    if current is None:
+        raise StoreError(
+            f"the store at {where} has no releasegate schema yet: run `releasegate db upgrade`"
+        )
+    if current in REVISIONS:
+        raise StoreError(
+            f"the store at {where} is at schema {current} and this releasegate needs {HEAD}: "
+            "run `releasegate db upgrade`"
+        )
+    raise StoreError(
+        f"the store at {where} has a schema this releasegate does not know ({current!r}); "
+        "was it written by a newer version?"
+    )
 
 
 def downgrade_engine(engine: Engine, revision: str, *, where: str = "") -> None:

@@ -41,6 +41,10 @@ STEP_STATUSES: tuple[StepStatus, ...] = get_args(StepStatus)
 ObligationKind = Literal["monitor", "postmortem"]
 OBLIGATION_KINDS: tuple[ObligationKind, ...] = get_args(ObligationKind)
 
+Via = Literal["single-person", "trust", "os", "ssh", "token", "sso", "system"]
+"""How an identity was established (``identity.actor.Via``; a test keeps the two equal)."""
+VIAS: tuple[Via, ...] = get_args(Via)
+
 
 @dataclass(frozen=True)
 class ReleaseRecord:
@@ -72,6 +76,8 @@ class DeploymentRecord:
     started_at: datetime | None
     finished_at: datetime | None
     detail: str | None
+    os_user: str | None = None
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,31 @@ class AuditReport:
 
 
 @dataclass(frozen=True)
+class ChainHead:
+    """The newest event of the log: what an anchor records outside the database."""
+
+    event_id: int
+    hash: str
+    at: datetime | None
+    """When that event was appended (None for an empty log)."""
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A chain head written outside the database at ``anchored_at``."""
+
+    event_id: int
+    hash: str
+    anchored_at: datetime
+
+
+@dataclass(frozen=True)
 class LockRecord:
-    """The lease one deployment holds on an environment."""
+    """The lease one deployment holds on an environment.
+
+    ``token`` is the fencing token: the id of the event that granted this lease, so it
+    grows with every acquisition or takeover of the environment's lease.
+    """
 
     environment: str
     deployment_id: int
@@ -135,6 +164,7 @@ class LockRecord:
     acquired_at: datetime
     heartbeat_at: datetime
     expires_at: datetime
+    token: int = 0
 
     def expired(self, now: datetime) -> bool:
         """Whether the lease ran out before ``now`` (and so may be taken over)."""
@@ -154,6 +184,11 @@ class ApprovalRecord:
     created_at: datetime
     revoked_at: datetime | None
     revoked_by: str | None
+    os_user: str | None = None
+    via: str | None = None
+    signature: str | None = None
+    payload: str | None = None
+    """The exact text that was signed (``signature`` is over it)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +201,10 @@ class ConfirmationRecord:
     user: str
     note: str | None
     created_at: datetime
+    os_user: str | None = None
+    via: str | None = None
+    signature: str | None = None
+    payload: str | None = None
 
 
 @dataclass(frozen=True)

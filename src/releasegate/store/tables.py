@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -27,6 +28,7 @@ from releasegate.store.records import JsonDict
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first event."""
+_ACTIVE = text("revoked_at IS NULL")
 
 
 class Base(DeclarativeBase):
@@ -46,7 +48,11 @@ class ReleaseRow(Base):
 
 class DeploymentRow(Base):
     __tablename__ = "deployments"
-    __table_args__ = (Index("ix_deployments_env_status", "environment", "status"),)
+    # "the latest deployments of an environment" (of a status) are index range scans
+    __table_args__ = (
+        Index("ix_deployments_env_id", "environment", "id"),
+        Index("ix_deployments_env_status_id", "environment", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     environment: Mapped[str] = mapped_column(String(128))
@@ -63,6 +69,8 @@ class DeploymentRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     detail: Mapped[str | None] = mapped_column(Text)
+    os_user: Mapped[str | None] = mapped_column(String(256))
+    via: Mapped[str | None] = mapped_column(String(32))
 
 
 class StepRunRow(Base):
@@ -115,11 +123,25 @@ class LockRow(Base):
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the fencing token: the id of the event that granted this lease (event ids only grow)
+    token: Mapped[int] = mapped_column(BigInteger)
 
 
 class ApprovalRow(Base):
     __tablename__ = "approvals"
-    __table_args__ = (Index("ix_approvals_env_version", "environment", "version"),)
+    __table_args__ = (
+        Index("ix_approvals_env_version", "environment", "version"),
+        # approve once: one live approval per role, whatever races the database sees
+        Index(
+            "uq_approvals_live_role",
+            "environment",
+            "version",
+            "role",
+            unique=True,
+            sqlite_where=_ACTIVE,
+            postgresql_where=_ACTIVE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     environment: Mapped[str] = mapped_column(String(128))
@@ -130,10 +152,17 @@ class ApprovalRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(256))
+    os_user: Mapped[str | None] = mapped_column(String(256))
+    via: Mapped[str | None] = mapped_column(String(32))
+    signature: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(Text)
 
 
 class ConfirmationRow(Base):
     __tablename__ = "confirmations"
+    __table_args__ = (
+        Index("uq_confirmations_deployment_item", "deployment_id", "item", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
@@ -141,6 +170,10 @@ class ConfirmationRow(Base):
     user: Mapped[str] = mapped_column(String(256))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    os_user: Mapped[str | None] = mapped_column(String(256))
+    via: Mapped[str | None] = mapped_column(String(32))
+    signature: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(Text)
 
 
 class IncidentRow(Base):
