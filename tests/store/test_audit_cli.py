@@ -68,6 +68,8 @@ def test_a_broken_chain_exits_1_naming_each_problem(
             "event 2 was edited (hash mismatch)",
             "event 4 is missing (chain broken between 3 and 5)",
         ],
+        "anchors": 0,
+        "signatures": 0,
     }
 
 
@@ -79,7 +81,9 @@ def test_the_installed_command_in_a_subprocess(sqlite_url: str) -> None:
         timeout=60,
         check=False,
     )
-    assert (ok.returncode, json.loads(ok.stdout)) == (0, {"ok": True, "checked": 0, "problems": []})
+    assert (ok.returncode, json.loads(ok.stdout)) == (
+        0, {"ok": True, "checked": 0, "problems": [], "anchors": 0, "signatures": 0}
+    )
     refused = subprocess.run(
         [
             sys.executable,

@@ -19,5 +19,26 @@ def verify(g: Globals) -> int:
             print(problem)
         noun = "event" if report.checked == 1 else "events"
         verdict = "chain intact" if report.ok else "chain BROKEN"
-        print(f"audit: {report.checked:,} {noun}, {verdict}" if report.ok else f"audit: {verdict}")
+        extra = ""
+        if report.anchors:
+            extra += f", {report.anchors:,} anchor{'s' if report.anchors != 1 else ''} checked"
+        if report.signatures:
+            extra += f", {report.signatures:,} signature{'s' if report.signatures != 1 else ''} checked"
+        print(f"audit: {report.checked:,} {noun}, {verdict}{extra}" if report.ok else f"audit: {verdict}")
     return Exit.OK if report.ok else Exit.FAILED
+
+
+def anchor(g: Globals) -> int:
+    """Write the chain head outside the database."""
+    done = records.audit_anchor(g.workspace, g.actor)
+    print(json.dumps(done.to_json()) if g.json else done.text)
+    return Exit.OK
+
+
+def db_upgrade(g: Globals) -> int:
+    """Migrate the store to the newest schema."""
+    from releasegate.service.records import db_upgrade as upgrade
+
+    text = upgrade(g.workspace)
+    print(json.dumps({"upgraded": text}) if g.json else text)
+    return Exit.OK

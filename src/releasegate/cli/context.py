@@ -12,11 +12,13 @@ if TYPE_CHECKING:
     from releasegate.service.workspace import Workspace
 
 DEFAULT_CONFIG = "releasegate.yaml"
-READ_ONLY = frozenset({
+RUN_NO_STEP = frozenset({
     "history", "show", "status", "policy", "audit", "obligation", "freeze", "incident",
     "campaign", "approve", "confirm", "cancel",
 })
 """Commands that run no step: the config's drivers are not imported to check them."""
+READ_ONLY = frozenset({"history", "show", "status", "policy"})
+"""Commands that only read the store: it is neither created nor migrated for them."""
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Globals:
     as_user: str | None
     json: bool
     check_drivers: bool = True
+    read_only: bool = False
     _workspace: Workspace | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -40,7 +43,8 @@ class Globals:
             db_url=db or os.environ.get("RELEASEGATE_DATABASE_URL") or None,
             as_user=as_user,
             json=json,
-            check_drivers=command not in READ_ONLY,
+            check_drivers=command not in RUN_NO_STEP,
+            read_only=command in READ_ONLY,
         )
 
     @property
@@ -50,7 +54,8 @@ class Globals:
             from releasegate.service.workspace import Workspace
 
             self._workspace = Workspace(
-                self.config_path, self.db_url, check_drivers=self.check_drivers
+                self.config_path, self.db_url, check_drivers=self.check_drivers,
+                read_only=self.read_only,
             )
         return self._workspace
 

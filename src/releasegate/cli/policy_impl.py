@@ -33,7 +33,11 @@ def explain(g: Globals, env: str, *, at: str | None, version: str | None, kind: 
 
 
 def approve(g: Globals, env: str, version: str, *, role: str, note: str | None) -> int:
-    return _done(g, signoffs.approve(g.workspace, g.actor, env, version, role=role, note=note))
+    from releasegate.service.signing import local_signer
+
+    return _done(g, signoffs.approve(
+        g.workspace, g.actor, env, version, role=role, note=note, signer=local_signer()
+    ))
 
 
 def freeze_add(g: Globals, *, env: str, start: str, end: str, reason: str, hard: bool) -> int:

@@ -100,6 +100,8 @@ def cancel_deployment(g: Globals, id: int) -> int:
 
 
 def confirm_item(g: Globals, id: int, item: str, *, note: str | None) -> int:
-    done = signoffs.confirm(g.workspace, g.actor, id, item, note=note)
+    from releasegate.service.signing import local_signer
+
+    done = signoffs.confirm(g.workspace, g.actor, id, item, note=note, signer=local_signer())
     print(json.dumps(done.to_json()) if g.json else done.text)
     return Exit.OK

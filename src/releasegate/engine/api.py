@@ -68,6 +68,8 @@ class Engine:
         user: str = "unknown",
         lease_ttl_s: float = 30.0,
         seed: int | None = None,
+        os_user: str | None = None,
+        via: str | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -78,8 +80,12 @@ class Engine:
         self.reporter: Reporter = reporter or NullReporter()
         self.user = user
         self.lease_ttl_s = lease_ttl_s
+        self.os_user = os_user
+        self.via = via
         self.holder = default_holder(user)
         self._rng = random.Random(seed)
+        self._tokens: dict[int, int] = {}
+        """The fencing token of each lease this engine was granted, by deployment."""
 
     # -- planning ---------------------------------------------------------------------
     def release(
@@ -144,6 +150,7 @@ class Engine:
             reporter=self.reporter,
             rng=self._rng,
             holder=self.holder,
+            token=self._tokens.get(deployment_id),
         )
 
     def target_call(self, env: str, method: str) -> Awaitable[object] | None:
@@ -206,19 +213,23 @@ class Engine:
         Raises LockedError (recording nothing that stays pending) when another deployment
         holds the lease. A lease that expired is taken over: the processes its holder
         recorded are stopped first, and its deployment is ended."""
-        dep = self.store.create_deployment(
-            environment=plan.environment,
-            version=plan.version,
-            kind=plan.kind,
-            user=self.user,
-            plan=plan.to_json(),
-            reason=reason,
-            emergency=emergency,
-            commit=plan.release.commit,
-            rollback_of=rollback_of,
+        return self._start(
+            plan.environment, plan.version, plan.kind, plan=plan.to_json(), reason=reason,
+            emergency=emergency, commit=plan.release.commit, rollback_of=rollback_of,
         )
-        previous = self.store.get_lock(plan.environment)
-        self._lock(plan.environment, dep.id)
+
+    def _start(
+        self, env: str, version: str, kind: str, *, plan: dict[str, JsonValue],
+        reason: str | None, emergency: bool = False, commit: str | None = None,
+        rollback_of: int | None = None,
+    ) -> DeploymentRecord:
+        previous = self.store.get_lock(env)
+        dep, lock = self.store.start_deployment(
+            environment=env, version=version, kind=kind, user=self.user, plan=plan,
+            holder=self.holder, ttl_s=self.lease_ttl_s, reason=reason, emergency=emergency,
+            commit=commit, rollback_of=rollback_of, os_user=self.os_user, via=self.via,
+        )
+        self._tokens[dep.id] = lock.token
         if previous is not None and previous.deployment_id != dep.id:
             self._end_taken_over(previous.deployment_id, by=dep.id)
         return dep
@@ -249,8 +260,10 @@ class Engine:
 
     def end(self, deployment_id: int, environment: str, status: str, detail: str) -> Outcome:
         """End a deployment that holds the lease without running it (policy refused)."""
-        self.store.set_deployment_status(deployment_id, status, detail=detail)
-        self.store.release_lock(environment, deployment_id=deployment_id)
+        self.store.set_deployment_status(
+            deployment_id, status, detail=detail, release_lock=True,
+            token=self._tokens.get(deployment_id),
+        )
         self.reporter.event(
             "deployment.finished", {"id": deployment_id, "status": status, "detail": detail}
         )
@@ -269,15 +282,6 @@ class Engine:
         )
         rt = self.runtime(plan, dep.id)
         return await run_gates_only(rt)
-
-    def _lock(self, env: str, deployment_id: int) -> None:
-        try:
-            self.store.acquire_lock(
-                env, deployment_id=deployment_id, holder=self.holder, ttl_s=self.lease_ttl_s
-            )
-        except LockedError as exc:
-            self.store.set_deployment_status(deployment_id, "cancelled", detail=f"not started: {exc}")
-            raise
 
     async def resume(self, deployment_id: int | None = None) -> Outcome:
         """Continue an interrupted deployment (or roll it back if it stopped mid-deploy)."""
@@ -381,9 +385,10 @@ class Engine:
                     f"resume it only once that process is gone or its lease has expired "
                     f"({lock.expires_at:%H:%M:%S} UTC)"
                 )
-        self.store.take_over_lock(
+        lock = self.store.take_over_lock(
             env, deployment_id=deployment_id, holder=self.holder, ttl_s=self.lease_ttl_s
         )
+        self._tokens[deployment_id] = lock.token
 
     # -- manual rollback --------------------------------------------------------------
     def rollback_preview(self, env: str, *, to: str | None = None) -> RollbackPreview:
@@ -433,19 +438,13 @@ class Engine:
         live_plan = compile_plan(
             self.config, env, Release(env, live.version, live.kind, previous_version=target), self.registry
         )
-        dep = self.store.create_deployment(
-            environment=env,
-            version=target,
-            kind="rollback",
-            user=self.user,
-            plan=live_plan.to_json(),
-            reason=reason or f"manual rollback from {live.version}",
-            rollback_of=live.id,
+        dep = self._start(
+            env, target, "rollback", plan=live_plan.to_json(),
+            reason=reason or f"manual rollback from {live.version}", rollback_of=live.id,
         )
-        self._lock(env, dep.id)
         rt = self.runtime(live_plan, dep.id)
         attempted = self._succeeded_deploy_steps(live.id)
-        self.store.set_deployment_status(dep.id, "running")
+        self.store.set_deployment_status(dep.id, "running", token=rt.token)
         return await continue_rollback(
             rt,
             _progress_for_manual(attempted),

@@ -27,7 +27,8 @@ async def progress_of(rt: Runtime) -> Progress:
     for run in runs:
         if run.status == "running":
             rt.store.finish_step(
-                run.id, status="cancelled", summary="interrupted: the process running it stopped"
+                run.id, status="cancelled", summary="interrupted: the process running it stopped",
+                token=rt.token,
             )
             latest[(run.phase, run.step_id)] = "interrupted"
         else:

@@ -36,7 +36,7 @@ async def roll_back(
 ) -> bool:
     """Run the rollback procedure; True when every part of it succeeded."""
     back_to = to_version or rt.plan.release.previous_version
-    rt.store.set_deployment_status(rt.deployment_id, "rolling_back", detail=reason)
+    rt.store.set_deployment_status(rt.deployment_id, "rolling_back", detail=reason, token=rt.token)
     rt.store.append_event(
         "rollback.started",
         {"reason": reason, "to_version": back_to, "undo": list(attempted)},
@@ -89,8 +89,8 @@ async def _restore(rt: Runtime) -> StepOutcome:
         backups = rt.store.list_backups(deployment_id=dep.rollback_of)
     if backup_step is None or not backups:
         summary = "an irreversible migration ran but this deployment took no backup to restore"
-        run = rt.store.start_step(rt.deployment_id, step_id="restore-backup", phase="rollback", attempt=1)
-        rt.store.finish_step(run.id, status="failed", summary=summary)
+        run = rt.store.start_step(rt.deployment_id, step_id="restore-backup", phase="rollback", attempt=1, token=rt.token)
+        rt.store.finish_step(run.id, status="failed", summary=summary, token=rt.token)
         rt.reporter.event("step.finished", {"step": "restore-backup", "status": "failed", "summary": summary})
         return StepOutcome("restore-backup", "failed", summary)
     options: dict[str, JsonValue] = {"backup": backups[-1].location}

@@ -59,6 +59,7 @@ async def heartbeat(rt: Runtime, *, ttl_s: float) -> None:
                 deployment_id=rt.deployment_id,
                 ttl_s=ttl_s,
                 holder=rt.holder or None,
+                token=rt.token,
             )
         except LockedError as exc:
             rt.reporter.event("lock.lost", {"detail": str(exc)})
@@ -79,8 +80,8 @@ def _watch(beat: asyncio.Task[None], main: asyncio.Task[object] | None, lost: li
 
 def _skip(rt: Runtime) -> object:
     def on_skip(step: PlannedStep, reason: str) -> StepOutcome:
-        run = rt.store.start_step(rt.deployment_id, step_id=step.id, phase=step.phase, attempt=1)
-        rt.store.finish_step(run.id, status="skipped", summary=reason)
+        run = rt.store.start_step(rt.deployment_id, step_id=step.id, phase=step.phase, attempt=1, token=rt.token)
+        rt.store.finish_step(run.id, status="skipped", summary=reason, token=rt.token)
         rt.reporter.event("step.finished", {"step": step.id, "status": "skipped", "summary": reason})
         return StepOutcome(step.id, "skipped", reason)
 
@@ -108,7 +109,11 @@ async def _phase(
 
 
 def _finish(rt: Runtime, status: str, detail: str) -> Outcome:
-    rt.store.set_deployment_status(rt.deployment_id, status, detail=detail)
+    # the final status and the lease's release are one write: a kill -9 between them
+    # cannot leave a finished deployment holding its environment
+    rt.store.set_deployment_status(
+        rt.deployment_id, status, detail=detail, token=rt.token, release_lock=status in FINAL
+    )
     rt.reporter.event("deployment.finished", {"id": rt.deployment_id, "status": status, "detail": detail})
     return Outcome(rt.deployment_id, status, detail)
 
@@ -139,7 +144,7 @@ async def drive(
     _watch(beat, asyncio.current_task(), lost)
     deploy_started = progress.deploy_started
     try:
-        rt.store.set_deployment_status(rt.deployment_id, "running")
+        rt.store.set_deployment_status(rt.deployment_id, "running", token=rt.token)
         rt.reporter.event("deployment.started", {"id": rt.deployment_id, "plan": rt.plan.to_json()})
         gates = await _phase(rt, "gates", rt.plan.gates, progress.done)
         if not gates.ok:
@@ -177,7 +182,9 @@ async def drive(
             await beat
         if not lost:  # a lost lease belongs to its new holder
             with contextlib.suppress(LockedError):
-                rt.store.release_lock(rt.plan.environment, deployment_id=rt.deployment_id)
+                rt.store.release_lock(
+                    rt.plan.environment, deployment_id=rt.deployment_id, token=rt.token
+                )
 
 
 async def _after_failure(rt: Runtime, phase: str, result: PhaseResult) -> Outcome:
@@ -226,12 +233,14 @@ async def continue_rollback(
         with contextlib.suppress(asyncio.CancelledError, LockedError):
             await beat
         with contextlib.suppress(LockedError):
-            rt.store.release_lock(rt.plan.environment, deployment_id=rt.deployment_id)
+            rt.store.release_lock(
+                rt.plan.environment, deployment_id=rt.deployment_id, token=rt.token
+            )
 
 
 async def run_gates_only(rt: Runtime) -> Outcome:
     """``releasegate check``: the gates, recorded, and nothing else."""
-    rt.store.set_deployment_status(rt.deployment_id, "running")
+    rt.store.set_deployment_status(rt.deployment_id, "running", token=rt.token)
     rt.reporter.event("deployment.started", {"id": rt.deployment_id, "plan": rt.plan.to_json()})
     try:
         gates = await _phase(rt, "gates", rt.plan.gates, ())

@@ -50,6 +50,9 @@ class Runtime:
     rng: random.Random
     holder: str = ""
     """Who holds the environment's lease for this run (``user@host:pid``)."""
+    token: int | None = None
+    """The fencing token of that lease: every write of this run carries it, and the store
+    refuses it once another process has taken the lease over."""
 
     def context(self, step_id: str) -> StepContext:
         release = self.plan.release
@@ -66,6 +69,7 @@ class Runtime:
             "RELEASEGATE_PREVIOUS_VERSION": release.previous_version or "",
             "RELEASEGATE_DEPLOYMENT_ID": str(self.deployment_id),
             "RELEASEGATE_URL": self.env.url or "",
+            "RELEASEGATE_FENCE_TOKEN": "" if self.token is None else str(self.token),
         }
         return StepContext(
             release=release,
@@ -152,14 +156,14 @@ async def execute_step(
     step failure; re-raises cancellation after recording it."""
     record_phase = phase or (step.phase if mode == "run" else f"{step.phase}:{mode}")
     if mode == "run" and step.skip_reason:
-        run = rt.store.start_step(rt.deployment_id, step_id=step.id, phase=record_phase, attempt=1)
-        rt.store.finish_step(run.id, status="skipped", summary=step.skip_reason)
+        run = rt.store.start_step(rt.deployment_id, step_id=step.id, phase=record_phase, attempt=1, token=rt.token)
+        rt.store.finish_step(run.id, status="skipped", summary=step.skip_reason, token=rt.token)
         rt.reporter.event("step.finished", {"step": step.id, "status": "skipped", "summary": step.skip_reason})
         return StepOutcome(step.id, "skipped", step.skip_reason)
     attempts = step.retries + 1 if mode == "run" else 1
     last = StepOutcome(step.id, "failed", "not run")
     for attempt in range(1, attempts + 1):
-        run = rt.store.start_step(rt.deployment_id, step_id=step.id, phase=record_phase, attempt=attempt)
+        run = rt.store.start_step(rt.deployment_id, step_id=step.id, phase=record_phase, attempt=attempt, token=rt.token)
         rt.reporter.event(
             "step.started",
             {"step": step.id, "phase": record_phase, "attempt": attempt, "title": step.title},
@@ -176,7 +180,7 @@ async def execute_step(
         except TimeoutError:
             status, summary = "timed_out", f"timed out after {step.timeout_s:g}s"
         except asyncio.CancelledError:
-            rt.store.finish_step(run.id, status="cancelled", summary="cancelled")
+            rt.store.finish_step(run.id, status="cancelled", summary="cancelled", token=rt.token)
             rt.reporter.event("step.finished", {"step": step.id, "status": "cancelled", "summary": "cancelled"})
             raise
         except ReleasegateError as exc:
@@ -187,7 +191,7 @@ async def execute_step(
         output = rt.secrets.redact(output)
         if status != "succeeded" and attempt == attempts and step.on_failure == "warn" and mode == "run":
             status = "warned"
-        rt.store.finish_step(run.id, status=status, summary=summary, output=output, evidence=evidence)
+        rt.store.finish_step(run.id, status=status, summary=summary, output=output, evidence=evidence, token=rt.token)
         rt.reporter.event(
             "step.finished", {"step": step.id, "status": status, "summary": summary, "attempt": attempt}
         )

@@ -186,6 +186,16 @@ async def _deploy_under_lease(
     result = _outcome(outcome, request.environment, the_plan.version)
     if result.status == "succeeded" and (request.emergency or request.kind == "hotfix"):
         _open_obligations(ws, dep.id)
+    return _anchored(ws, engine, result)
+
+
+def _anchored(ws: Workspace, engine: Engine, result: Outcome) -> Outcome:
+    """After a deployment, the chain head is anchored outside the database."""
+    from releasegate.service.records import anchor_after
+
+    problem = anchor_after(ws)
+    if problem is not None:
+        engine.reporter.event("audit.not_anchored", {"detail": problem})
     return result
 
 
@@ -212,7 +222,7 @@ def rollback(
         _check_rollback_target(ws, env, to)
     engine = ws.engine(actor, reporter)
     outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
-    return _outcome(outcome, env, to or "")
+    return _anchored(ws, engine, _outcome(outcome, env, to or ""))
 
 
 def _check_rollback_target(ws: Workspace, env: str, to: str) -> None:
@@ -234,7 +244,7 @@ def resume(ws: Workspace, actor: Actor, id: int | None, *, reporter: Reporter | 
     engine = ws.engine(actor, reporter)
     outcome = asyncio.run(engine.resume(id))
     dep = ws.store.get_deployment(outcome.deployment_id)
-    return _outcome(outcome, dep.environment if dep else "", dep.version if dep else "")
+    return _anchored(ws, engine, _outcome(outcome, dep.environment if dep else "", dep.version if dep else ""))
 
 
 def cancel(ws: Workspace, actor: Actor, id: int) -> Outcome:
@@ -288,4 +298,4 @@ def adopt(
         deployment_id=dep.id,
     )
     done = engine.end(dep.id, env, "succeeded", f"adopted: {why}")
-    return Outcome(done.deployment_id, "succeeded", done.detail, env, version)
+    return _anchored(ws, engine, Outcome(done.deployment_id, "succeeded", done.detail, env, version))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from releasegate.config.models import KINDS, Config
 from releasegate.errors import UsageError
 
+
 def check_version(config: Config, version: str) -> str:
     """``version`` if the project's version grammar (``versions.pattern``) allows it, else
     a ConfigError saying what is wrong (exit 2)."""

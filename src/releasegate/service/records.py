@@ -8,9 +8,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from releasegate.errors import ReleasegateError
+from releasegate.errors import ReleasegateError, UsageError
 from releasegate.identity import Actor
+from releasegate.service.auth import authorize
 from releasegate.service.inputs import check_environment
+from releasegate.service.results import Done
 from releasegate.service.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -81,7 +83,7 @@ def _overrides(store: Store, recent: list[DeploymentRecord]) -> list[str]:
     """Recent deployments that went past policy (break-glass), said plainly."""
     found = []
     for dep in recent[:5]:
-        for event in store.list_events(deployment_id=dep.id):
+        for event in store.list_events(deployment_id=dep.id, types=("policy.override",)):
             if event.type == "policy.override":
                 rules = event.data.get("rules")
                 who = event.data.get("actor")
@@ -147,15 +149,74 @@ class Audit:
     ok: bool
     checked: int
     problems: list[str]
+    anchors: int = 0
+    signatures: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def audit_verify(ws: Workspace, actor: Actor) -> Audit:
-    """Verify the event chain: every event's hash, and the rows policy decides on."""
-    report = ws.store.verify_chain()
-    return Audit(report.ok, report.checked, list(report.problems))
+    """Verify the record: every event's hash, every row policy decides on against its seal,
+    the chain against its anchors outside the database, and every SSH-signed sign-off."""
+    anchors = []
+    where = ws.anchors() if ws.config_path.exists() else None
+    if where is not None:
+        anchors = where.read()
+    report = ws.store.verify_chain(anchors=anchors)
+    problems = list(report.problems)
+    signed = _signature_problems(ws) if ws.config_path.exists() else []
+    problems += [p for p in signed if p]
+    return Audit(not problems, report.checked, problems, len(anchors), len(signed))
+
+
+def _signature_problems(ws: Workspace) -> list[str | None]:
+    """One entry per signed sign-off: None when it holds, else why not."""
+    from releasegate.service.signing import check_recorded
+
+    approvals, confirmations = ws.store.list_signed()
+    found: list[str | None] = []
+    for a in approvals:
+        assert a.signature is not None
+        assert a.payload is not None
+        found.append(check_recorded(
+            ws, f"approval {a.id}", a.signature, a.payload,
+            {"user": a.user, "environment": a.environment, "version": a.version, "role": a.role},
+        ))
+    for c in confirmations:
+        assert c.signature is not None
+        assert c.payload is not None
+        found.append(check_recorded(
+            ws, f"confirmation {c.id}", c.signature, c.payload,
+            {"user": c.user, "item": c.item, "deployment_id": c.deployment_id},
+        ))
+    return found
+
+
+def audit_anchor(ws: Workspace, actor: Actor) -> Done:
+    """Write the chain head outside the database, where ``audit.anchor`` says."""
+    authorize(ws.config, actor, "audit.anchor")
+    where = ws.anchors()
+    if where is None:
+        raise UsageError("audit.anchor is none: the chain is not anchored anywhere")
+    anchor = where.write(ws.store.chain_head())
+    return Done(
+        anchor.event_id,
+        f"anchored event {anchor.event_id} ({anchor.hash[:12]}…) in {ws.config.audit.anchor}",
+        {"event_id": anchor.event_id, "hash": anchor.hash, "where": ws.config.audit.anchor},
+    )
+
+
+def anchor_after(ws: Workspace) -> str | None:
+    """Anchor the chain head after a deployment; a failure to anchor is said, never fatal
+    (the deployment is recorded either way). Returns what went wrong, if anything."""
+    try:
+        where = ws.anchors()
+        if where is not None:
+            where.write(ws.store.chain_head())
+    except ReleasegateError as exc:
+        return f"the chain head was not anchored: {exc}"
+    return None
 
 
 def waiting_signatures(ws: Workspace, actor: Actor, deployment_id: int) -> list[str]:
@@ -168,3 +229,12 @@ def waiting_signatures(ws: Workspace, actor: Actor, deployment_id: int) -> list[
         if run.status == "running" and run.step_id.startswith("sign.")
         and run.step_id.removeprefix("sign.") not in done
     ]
+
+
+def db_upgrade(ws: Workspace) -> str:
+    """Migrate the store to the schema this releasegate needs (``releasegate db upgrade``)."""
+    from releasegate.store.api import upgrade
+    from releasegate.store.connection import redact
+
+    upgrade(ws.database_url)
+    return f"{redact(ws.database_url)}: at the newest schema"

@@ -141,14 +141,11 @@ def _policy(store: Store, id: int) -> dict[str, object]:
     events recorded for it."""
     decisions: list[object] = []
     overrides: list[object] = []
-    events = store.list_events(deployment_id=id)
-    for event in events:
-        if event.type == "policy.decision":
-            decisions.append(event.data)
-        elif event.type == "policy.override":
-            overrides.append(event.data)
+    for event in store.list_events(deployment_id=id, types=("policy.decision", "policy.override")):
+        data = {k: v for k, v in event.data.items() if k != "_seals"}
+        (decisions if event.type == "policy.decision" else overrides).append(data)
     return {
         "policy": decisions[-1] if decisions else None,
         "overrides": overrides,
-        "events": len(events),
+        "events": store.count_events(id),
     }

@@ -13,13 +13,16 @@ from releasegate.service.auth import authorize
 from releasegate.service.facts import approval_fact
 from releasegate.service.inputs import check_environment, check_version
 from releasegate.service.results import Done
+from releasegate.service.signing import Signer, sign
 from releasegate.service.workspace import Workspace
 
 
 def approve(
-    ws: Workspace, actor: Actor, env: str, version: str, *, role: str, note: str | None = None
+    ws: Workspace, actor: Actor, env: str, version: str, *, role: str, note: str | None = None,
+    signer: Signer | None = None,
 ) -> Done:
-    """``actor`` approves ``version`` for ``env`` in ``role`` (a role they hold)."""
+    """``actor`` approves ``version`` for ``env`` in ``role`` (a role they hold); under
+    ``identity.mode: ssh`` ``signer`` signs it with their key."""
     from releasegate.policy.api import validate_approval
 
     config = ws.config
@@ -35,23 +38,30 @@ def approve(
     deployer = active[0].user if active else None
     validate_approval(config, env, version, role, actor.name, existing, deployer=deployer)
     rules = config.environments[env].approvals
+    signed = sign(ws, actor, signer, environment=env, version=version, role=role)
     record = store.add_approval(
         environment=env, version=version, role=role, user=actor.name, note=note,
+        os_user=actor.os_user, via=actor.via, signature=signed.signature,
+        payload=signed.payload, distinct_people=bool(rules and rules.distinct_people),
     )
-    store.append_event("approval.actor", {"approval_id": record.id, "actor": actor.to_json()})
-    signed = {a.role for a in existing} | {role}
-    missing = [r for r in (rules.roles if rules else []) if r not in signed]
+    done = {a.role for a in existing} | {role}
+    missing = [r for r in (rules.roles if rules else []) if r not in done]
     tail = f"; still needed: {', '.join(missing)}" if missing else "; every role has signed"
     return Done(
         record.id,
         f"approval {record.id}: {actor.name} approved {version} for {env} as {role}{tail}",
         {"environment": env, "version": version, "role": role, "user": actor.name,
-         "note": note, "missing": missing, "verified": actor.verified},
+         "note": note, "missing": missing, "verified": actor.verified,
+         "signed": signed.signature is not None},
     )
 
 
-def confirm(ws: Workspace, actor: Actor, id: int, item: str, *, note: str | None = None) -> Done:
-    """``actor`` signs checklist item ``item`` for deployment ``id``."""
+def confirm(
+    ws: Workspace, actor: Actor, id: int, item: str, *, note: str | None = None,
+    signer: Signer | None = None,
+) -> Done:
+    """``actor`` signs checklist item ``item`` for deployment ``id`` (with their SSH key
+    under ``identity.mode: ssh``)."""
     config = ws.config
     authorize(config, actor, "confirm")
     store = ws.store
@@ -79,9 +89,14 @@ def confirm(ws: Workspace, actor: Actor, id: int, item: str, *, note: str | None
             f"{actor.name} may not sign {item!r}: it needs one of the roles {', '.join(conf.by)} "
             f"({actor.name} holds {', '.join(sorted(roles)) or 'none'})"
         )
-    if any(c.item == item for c in store.list_confirmations(id)):
-        raise UsageError(f"{item!r} is already signed for deployment {id}")
-    record = store.add_confirmation(deployment_id=id, item=item, user=actor.name, note=note)
+    signed = sign(
+        ws, actor, signer, environment=dep.environment, version=dep.version, item=item,
+        deployment_id=id,
+    )
+    record = store.add_confirmation(
+        deployment_id=id, item=item, user=actor.name, note=note, os_user=actor.os_user,
+        via=actor.via, signature=signed.signature, payload=signed.payload,
+    )
     return Done(
         record.id,
         f"{item} signed by {actor.name} for deployment {id}",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from releasegate.identity import Actor
 
 if TYPE_CHECKING:
+    from releasegate.audit.anchors import AnchorStore
     from releasegate.config.models import Config
     from releasegate.engine.api import Engine
     from releasegate.engine.report import Reporter
@@ -39,6 +40,8 @@ class Workspace:
     check_drivers: bool = True
     """Check every step's driver and options when the config is loaded (the commands that
     only read records skip it: it imports every driver the config names)."""
+    read_only: bool = False
+    """Open the store without creating or migrating it; writes are refused."""
     _config: Config | None = field(default=None, init=False, repr=False)
     _store: Store | None = field(default=None, init=False, repr=False)
 
@@ -74,13 +77,24 @@ class Workspace:
         if self._store is None:
             from releasegate.store.api import open_store
 
-            self._store = open_store(self.database_url)
-            if not self.db_url:  # the default SQLite store: keep .releasegate/ out of git's way
+            self._store = open_store(self.database_url, write=not self.read_only)
+            if not self.db_url and not self.read_only:  # the default SQLite store: keep .releasegate/ out of git's way
                 ignore = self.state_dir / ".gitignore"
                 if not ignore.exists():
                     with contextlib.suppress(OSError):
                         ignore.write_text("# releasegate's state: not part of the project\n*\n")
         return self._store
+
+    def anchors(self) -> AnchorStore | None:
+        """Where the chain head is anchored outside the database (``audit.anchor``): None
+        for ``none``, and for the default ``git`` when the config is not in a git repository
+        (nothing to anchor in; ``audit verify`` says so)."""
+        from releasegate.audit.anchors import anchor_from_setting
+
+        setting = self.config.audit.anchor
+        if setting == "git" and not _in_git_repository(self.root):
+            return None
+        return anchor_from_setting(setting, self.root)
 
     def close(self) -> None:
         if self._store is not None:
@@ -116,4 +130,19 @@ class Workspace:
             secrets=SecretResolver(self.root),
             reporter=reporter,
             user=actor.name,
+            os_user=actor.os_user,
+            via=actor.via,
         )
+
+
+def _in_git_repository(path: Path) -> bool:
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--git-dir"],
+            capture_output=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0

@@ -31,12 +31,20 @@ class Events(StoreBase):
             return self._append_conn(conn, type, data, deployment_id=deployment_id)
 
     def list_events(
-        self, *, deployment_id: int | None = None, after_id: int = 0, limit: int | None = None
+        self,
+        *,
+        deployment_id: int | None = None,
+        after_id: int = 0,
+        limit: int | None = None,
+        types: tuple[str, ...] | None = None,
     ) -> list[EventRecord]:
-        """Events in the order they were appended, optionally of one deployment."""
+        """Events in the order they were appended, optionally of one deployment and of
+        some ``types`` only."""
         query = select(EventRow).where(EventRow.id > after_id).order_by(EventRow.id)
         if deployment_id is not None:
             query = query.where(EventRow.deployment_id == deployment_id)
+        if types is not None:
+            query = query.where(EventRow.type.in_(types))
         if limit is not None:
             query = query.limit(limit)
         with self._read() as session:

@@ -131,6 +131,19 @@ class Signoffs(StoreBase):
         with self._read() as session:
             return [to_record(ApprovalRecord, row) for row in session.scalars(query)]
 
+    def list_signed(self) -> tuple[list[ApprovalRecord], list[ConfirmationRecord]]:
+        """Every approval and confirmation that carries an SSH signature, oldest first."""
+        approvals = select(ApprovalRow).where(ApprovalRow.signature.is_not(None))
+        confirmations = select(ConfirmationRow).where(ConfirmationRow.signature.is_not(None))
+        with self._read() as session:
+            return (
+                [to_record(ApprovalRecord, r) for r in session.scalars(approvals.order_by(ApprovalRow.id))],
+                [
+                    to_record(ConfirmationRecord, r)
+                    for r in session.scalars(confirmations.order_by(ConfirmationRow.id))
+                ],
+            )
+
     def revoke_approval(self, id: int, *, user: str) -> ApprovalRecord:
         """Withdraw an approval (it stays on record, marked revoked by ``user``)."""
         with self._write() as session:
