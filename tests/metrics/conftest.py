@@ -7,13 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-
-from releasegate.store.api import Store, open_store
-from releasegate.store.facts_records import Records
-
-
-class RecordsStore(Store, Records):
-    """The store as it will be once the lead adds ``Records`` to ``Store``'s bases."""
+from tests.metrics.history import Clock, History, RecordsStore, open_records
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -28,8 +22,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def store(store_url: str) -> Iterator[RecordsStore]:
     """An open, migrated store that can write the records metrics read."""
-    opened = open_store(store_url)
-    records = RecordsStore(opened._engine, opened.url)
+    records = open_records(store_url)
     yield records
     records.close()
 
@@ -38,3 +31,16 @@ def store(store_url: str) -> Iterator[RecordsStore]:
 def engine(store: RecordsStore) -> Engine:
     """The store's SQLAlchemy engine (what the metrics functions are given)."""
     return store._engine
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def history(store_url: str, clock: Clock) -> Iterator[History]:
+    """A store on ``clock`` and a writer of runs into it."""
+    records = open_records(store_url, clock)
+    yield History(records, clock)
+    records.close()

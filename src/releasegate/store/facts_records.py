@@ -33,9 +33,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    column,
     insert,
     select,
-    column,
     table,
     update,
 )
