@@ -77,7 +77,7 @@ def test_a_missing_tag_is_named(repo: Path) -> None:
 
 
 def test_a_previous_release_on_another_line_is_refused(repo: Path) -> None:
-    with pytest.raises(DriverError, match="^previous release commit feature is not an ancestor of v1$"):
+    with pytest.raises(DriverError, match=r"^previous release commit feature is not an ancestor of v1$"):
         release_changes(repo, "v1", "feature")
 
 
