@@ -25,7 +25,7 @@ TITLES = {
 
 def duration(seconds: float) -> str:
     """``0s``, ``45s``, ``12m 5s``, ``4h 12m``, ``3d 2h``."""
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 60:
         return f"{s}s"
     if s < 3600:
