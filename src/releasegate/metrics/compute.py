@@ -60,6 +60,8 @@ def compute_metrics(
                 _snapshot(opened)
                 figures = _figures(opened, scope, settings)
         else:
+            if conn.dialect.name == "postgresql":
+                _tune(conn)
             figures = _figures(conn, scope, settings)
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
@@ -68,14 +70,24 @@ def compute_metrics(
 
 
 def _snapshot(conn: Connection) -> None:
-    # every query sees the same moment (SQLite's read transaction already does)
+    """Every query sees the same moment (SQLite's read transaction already does). And no
+    JIT: the correlated subqueries make PostgreSQL's cost estimate large enough to JIT-
+    compile, which took seconds where running the plan takes milliseconds."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        _tune(conn)
 
 
-def _pcts(conn: Connection, values: Select[Any]) -> tuple[int, float | None, float | None]:
+def _tune(conn: Connection) -> None:
+    # the percentiles sort up to a million values: in memory, not in temporary files
+    conn.exec_driver_sql("SET LOCAL jit = off")
+    conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+
+
+def _pcts(conn: Connection, values: Select[Any]) -> tuple[int, float | None, float | None, int]:
+    """``(n, median, p90, NULLs)`` of the values."""
     row = conn.execute(percentiles(values, 50, 90)).one()
-    return int(row.n or 0), row.p50, row.p90
+    return int(row.n or 0), row.p50, row.p90, int(row.total or 0) - int(row.n or 0)
 
 
 def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dict[str, Metric]:
@@ -86,8 +98,12 @@ def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dic
         return grade(name, value, n, target=targets.get(name), min_n=floor or min_n, extra=extra)
 
     counts: Counter[tuple[str, str, int]] = Counter()
-    for kind, status, reached, n in conn.execute(q.outcome_counts(scope)):
+    undone_later = bad_later = 0
+    for kind, status, reached, undone, linked, n in conn.execute(q.outcome_counts(scope)):
         counts[(kind, status, int(reached))] += int(n)
+        if kind in q.CHANGE_KINDS and status == "succeeded":
+            undone_later += int(n) if undone else 0
+            bad_later += int(n) if undone or linked else 0
     change = [k for k in counts if k[0] in q.CHANGE_KINDS]
     attempts = sum(counts[k] for k in change)
     deployed = sum(counts[k] for k in change if k[2])
@@ -96,7 +112,6 @@ def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dic
     rolled_back = sum(counts[k] for k in change if k[1] in ("rolled_back", "rollback_failed"))
     hotfixes = sum(counts[k] for k in change if k[2] and k[0] == "hotfix")
     rollback_runs = sum(v for k, v in counts.items() if k[0] == "rollback")
-    undone_later, bad_later = conn.execute(q.later_failures(scope)).one()
 
     weeks = (scope.until - scope.since).total_seconds() / _WEEK_S
     metrics: dict[str, Metric] = {}
@@ -106,18 +121,14 @@ def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dic
         {"deployments": succeeded, "weeks": round(weeks, 2)}, floor=1,
     )
     lead_values, skewed = q.lead_times(scope)
-    n, p50, p90 = _pcts(conn, lead_values)
+    n, p50, p90, _ = _pcts(conn, lead_values)
     metrics["lead_time"] = g("lead_time", p50, n, {"p90": p90, "excluded_clock_skew": conn.execute(skewed).scalar_one()})
     metrics["change_failure_rate"] = g(
         "change_failure_rate", _ratio(failed_runs + bad_later, deployed), deployed,
         {"failed": failed_runs + bad_later},
     )
-    recoveries = list(conn.execute(q.recoveries(scope)))
-    n, p50, p90 = _pcts(conn, q.recovery_seconds(scope))
-    metrics["recovery_time"] = g(
-        "recovery_time", p50, n,
-        {"p90": p90, "ongoing": sum(1 for r in recoveries if r.recovered_at is None)},
-    )
+    n, p50, p90, ongoing = _pcts(conn, q.recovery_seconds(scope))
+    metrics["recovery_time"] = g("recovery_time", p50, n, {"p90": p90, "ongoing": ongoing})
     repaired, mean = conn.execute(q.incident_repairs(scope)).one()
     metrics["mttr"] = g("mttr", mean, int(repaired))
     metrics["rollback_rate"] = g(
@@ -128,7 +139,7 @@ def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dic
         "success_rate", _ratio(succeeded, attempts), attempts,
         {"succeeded": succeeded, "stopped_at_gates": attempts - deployed},
     )
-    n, p50, p90 = _pcts(conn, q.durations(scope))
+    n, p50, p90, _ = _pcts(conn, q.durations(scope))
     metrics["deployment_duration"] = g("deployment_duration", p50, n, {"p90": p90})
     seconds, with_downtime = conn.execute(q.downtime(scope)).one()
     metrics["downtime"] = g(

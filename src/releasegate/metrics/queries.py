@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, union
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from releasegate.metrics.sql import (
@@ -89,41 +89,36 @@ def is_deployment(d: Any) -> ColumnElement[bool]:
     )
 
 
+def _undone_ids() -> Select[Any]:
+    """Ids of deployments a successful rollback run undid: a range of the covering
+    (rollback_of, kind, status) index. The status is compared through coalesce() so the
+    planner cannot pick the (environment, status) index instead, whose statistics do not
+    say that few runs have a rollback_of (it then read every succeeded run)."""
+    r = deployments.alias("r")
+    return select(r.c.rollback_of).where(
+        r.c.rollback_of.is_not(None), r.c.kind == "rollback",
+        func.coalesce(r.c.status, "") == "succeeded",
+    )
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
 def outcome_counts(scope: Scope) -> Select[Any]:
-    """Rows ``(kind, status, reached_deploy, n)`` of the runs that ended in the period."""
+    """One pass over the runs that ended in the period: rows ``(kind, status, reached,
+    undone, linked, n)``. ``reached``: it got to its deploy phase; ``undone``: a successful
+    rollback run undid it later; ``linked``: a failure is linked to it. The two id sets
+    are built once (non-correlated IN), not looked up per run."""
     d = deployments.alias("d")
     reached = case((d.c.status != "failed", 1), (_reached_deploy(d), 1), else_=0)
+    undone = _flag(d.c.id.in_(_undone_ids()))
+    linked = _flag(d.c.id.in_(select(failure_links.c.deployment_id)))
     return (
-        select(d.c.kind, d.c.status, reached.label("reached"), func.count().label("n"))
+        select(d.c.kind, d.c.status, reached.label("reached"), undone.label("undone"),
+               linked.label("linked"), func.count().label("n"))
         .where(*in_scope(d, scope), d.c.status.in_(ENDED))
-        .group_by(d.c.kind, d.c.status, reached)
-    )
-
-
-def _undone_later(d: Any) -> Select[Any]:
-    """Ids of succeeded deployments a successful rollback run undid."""
-    r = deployments.alias("r")
-    return select(r.c.rollback_of.label("id")).where(
-        r.c.rollback_of == d.c.id, r.c.kind == "rollback", r.c.status == "succeeded"
-    )
-
-
-def later_failures(scope: Scope) -> Select[Any]:
-    """``(rolled_back_later, failed_later)``: succeeded deployments found bad afterwards —
-    undone by a rollback run, and undone or linked to a failure (a set, no double count)."""
-    d = deployments.alias("d")
-    r = deployments.alias("r")
-    base = [*in_scope(d, scope), d.c.kind.in_(CHANGE_KINDS), d.c.status == "succeeded"]
-    undone = (
-        select(d.c.id)
-        .join(r, r.c.rollback_of == d.c.id)
-        .where(*base, r.c.kind == "rollback", r.c.status == "succeeded")
-    )
-    linked = select(d.c.id).join(failure_links, failure_links.c.deployment_id == d.c.id).where(*base)
-    both = union(undone, linked).subquery("bad")
-    return select(
-        select(func.count(func.distinct(undone.subquery("u").c.id))).scalar_subquery(),
-        select(func.count()).select_from(both).scalar_subquery(),
+        .group_by(d.c.kind, d.c.status, reached, undone, linked)
     )
 
 
@@ -158,16 +153,24 @@ def durations(scope: Scope) -> Select[Any]:
     )
 
 
-def _same_place(n: Any, d: Any) -> ColumnElement[bool]:
-    same_project = or_(n.c.project == d.c.project, and_(n.c.project.is_(None), d.c.project.is_(None)))
-    return and_(same_project, n.c.environment == d.c.environment)
+def _next_success(d: Any, alias: str, *, unlabelled: bool) -> ColumnElement[Any]:
+    """When the environment of ``d`` next ended a run successfully (any kind), after ``d``.
+    One subquery per project case keeps each a range scan of the (project, finished_at,
+    environment) index: an OR on the project would not use it."""
+    n = deployments.alias(alias)
+    project = n.c.project.is_(None) if unlabelled else n.c.project == d.c.project
+    return (
+        select(func.min(n.c.finished_at))
+        .where(project, n.c.environment == d.c.environment, n.c.status == "succeeded",
+               n.c.finished_at > d.c.finished_at)
+        .scalar_subquery()
+    )
 
 
 def recoveries(scope: Scope) -> Select[Any]:
     """``(failed_at, recovered_at, week)`` for each deployment that failed in production
     in the period; ``recovered_at`` is NULL while it is not recovered."""
     d = deployments.alias("d")
-    n = deployments.alias("n")
     r = deployments.alias("r")
     h = deployments.alias("h")
     first_failed_step = (
@@ -192,10 +195,9 @@ def recoveries(scope: Scope) -> Select[Any]:
         .having(func.count() > 0)
         .scalar_subquery()
     )
-    next_healthy = (
-        select(func.min(n.c.finished_at))
-        .where(_same_place(n, d), n.c.status == "succeeded", n.c.finished_at > d.c.finished_at)
-        .scalar_subquery()
+    next_healthy = case(
+        (d.c.project.is_(None), _next_success(d, "n0", unlabelled=True)),
+        else_=_next_success(d, "n1", unlabelled=False),
     )
     undone_at = (
         select(func.min(r.c.finished_at))
@@ -219,13 +221,23 @@ def recoveries(scope: Scope) -> Select[Any]:
         else_=earliest(undone_at, hotfixed_at, incidents_closed),
     )
     bad_later = or_(
-        exists(_undone_later(d)),
-        exists().where(failure_links.c.deployment_id == d.c.id),
+        d.c.id.in_(_undone_ids()),
+        d.c.id.in_(select(failure_links.c.deployment_id)),
     )
+    candidates: list[ColumnElement[bool]] = []
+    if scope.project is None:
+        # across projects, start from the few failures instead of reading every run: the
+        # failed statuses through the (environment, status) index, then the two id sets
+        f = deployments.alias("f")
+        failed_ids = select(f.c.id).where(f.c.status.in_(("failed", "rolled_back", "rollback_failed")))
+        candidates.append(d.c.id.in_(
+            failed_ids.union(_undone_ids(), select(failure_links.c.deployment_id))
+        ))
     return select(
         failed_at.label("failed_at"), recovered_at.label("recovered_at"),
         week_of(d.c.finished_at).label("week"),
     ).where(
+        *candidates,
         *in_scope(d, scope),
         is_deployment(d),
         or_(failed_run, bad_later),
@@ -233,11 +245,9 @@ def recoveries(scope: Scope) -> Select[Any]:
 
 
 def recovery_seconds(scope: Scope) -> Select[Any]:
-    """Seconds from failure to recovery of each recovered failure in the period."""
+    """Seconds from failure to recovery of each failure in the period (NULL: ongoing)."""
     rows = recoveries(scope).subquery("f")
-    return select(seconds_between(rows.c.recovered_at, rows.c.failed_at)).where(
-        rows.c.recovered_at.is_not(None)
-    )
+    return select(seconds_between(rows.c.recovered_at, rows.c.failed_at))
 
 
 def incident_repairs(scope: Scope) -> Select[Any]:

@@ -102,15 +102,20 @@ def _week_pg(element: week_of, compiler: Any, **kw: Any) -> str:
 
 
 def percentiles(values: Select[Any], *points: int) -> Select[Any]:
-    """Nearest-rank percentiles of the one-column ``values``: a row of
-    ``(n, p<points[0]>, p<points[1]>, …)``; the p-th is the value at rank ceil(p·n/100)."""
+    """Nearest-rank percentiles of the one-column ``values``, NULLs left out: a row of
+    ``(total, n, p<points[0]>, …)`` where ``total`` counts the NULLs too and the p-th
+    percentile is the value at rank ceil(p·n/100) among the ``n`` others."""
     x = values.subquery("v").c[0]
+    nulls_last = case((x.is_(None), 1), else_=0)
     ranked = select(
         x.label("x"),
-        func.row_number().over(order_by=x).label("rn"),
-        func.count().over().label("n"),
+        func.row_number().over(order_by=(nulls_last, x)).label("rn"),
+        func.count(x).over().label("n"),
+        func.count().over().label("total"),
     ).subquery("ranked")
-    picks: list[ColumnElement[Any]] = [func.max(ranked.c.n).label("n")]
+    picks: list[ColumnElement[Any]] = [
+        func.max(ranked.c.total).label("total"), func.max(ranked.c.n).label("n"),
+    ]
     for p in points:
         rank = (ranked.c.n * p + 99) // 100  # integer division on both backends
         picks.append(func.max(case((ranked.c.rn == rank, ranked.c.x), else_=None)).label(f"p{p}"))

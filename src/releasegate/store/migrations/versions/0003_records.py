@@ -34,11 +34,15 @@ def upgrade() -> None:
     # plain ALTER TABLE ADD COLUMN on both backends: no table is rebuilt
     op.add_column("deployments", sa.Column("project", sa.String(128), nullable=True))
     op.add_column("incidents", sa.Column("project", sa.String(128), nullable=True))
-    # every metric reads a (project, environment, period) slice of finished deployments
+    # every metric reads a project's runs that finished in a period, of one environment or
+    # all: the environment after the time keeps the range usable when it is not given
     op.create_index(
-        "ix_deployments_project_env_finished", "deployments", ["project", "environment", "finished_at"]
+        "ix_deployments_project_finished", "deployments", ["project", "finished_at", "environment"]
     )
-    op.create_index("ix_deployments_rollback_of", "deployments", ["rollback_of"])
+    # covering: the set of deployments a successful rollback run undid is an index range
+    op.create_index(
+        "ix_deployments_rollback_of", "deployments", ["rollback_of", "kind", "status"]
+    )
     op.create_table(
         "release_facts",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -125,7 +129,7 @@ def downgrade() -> None:
     for table in ("notification_log", "outages", "failure_links", "defects", "release_changes", "release_facts"):
         op.drop_table(table)
     op.drop_index("ix_deployments_rollback_of", table_name="deployments")
-    op.drop_index("ix_deployments_project_env_finished", table_name="deployments")
+    op.drop_index("ix_deployments_project_finished", table_name="deployments")
     # SQLite >= 3.35 drops a column in place: the tables other tables refer to stay put
     op.drop_column("incidents", "project")
     op.drop_column("deployments", "project")
