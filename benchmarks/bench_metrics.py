@@ -243,7 +243,7 @@ def agree(a: dict[str, float | None], b: dict[str, float | None]) -> bool:
 def plans(engine: Engine, scope: Scope) -> list[str]:
     """The query plans of three scoped statements, as the backend prints them."""
     out = []
-    for name, stmt in (("outcome_counts", outcome_counts(scope)), ("lead_times", lead_times(scope)[0]),
+    for name, stmt in (("outcome_counts", outcome_counts(scope)), ("lead_times", lead_times(scope)),
                        ("recoveries", recoveries(scope))):
         sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
         prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "

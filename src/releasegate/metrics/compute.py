@@ -86,7 +86,7 @@ def _tune(conn: Connection) -> None:
 
 def _pcts(conn: Connection, values: Select[Any]) -> tuple[int, float | None, float | None, int]:
     """``(n, median, p90, NULLs)`` of the values."""
-    row = conn.execute(percentiles(values, 50, 90)).one()
+    row = conn.execute(percentiles(values, 50, 90, dialect=conn.dialect.name)).one()
     return int(row.n or 0), row.p50, row.p90, int(row.total or 0) - int(row.n or 0)
 
 
@@ -120,9 +120,8 @@ def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dic
         succeeded if weeks >= _MIN_WEEKS else 0,
         {"deployments": succeeded, "weeks": round(weeks, 2)}, floor=1,
     )
-    lead_values, skewed = q.lead_times(scope)
-    n, p50, p90, _ = _pcts(conn, lead_values)
-    metrics["lead_time"] = g("lead_time", p50, n, {"p90": p90, "excluded_clock_skew": conn.execute(skewed).scalar_one()})
+    n, p50, p90, skewed = _pcts(conn, q.lead_times(scope))
+    metrics["lead_time"] = g("lead_time", p50, n, {"p90": p90, "excluded_clock_skew": skewed})
     metrics["change_failure_rate"] = g(
         "change_failure_rate", _ratio(failed_runs + bad_later, deployed), deployed,
         {"failed": failed_runs + bad_later},
@@ -150,9 +149,10 @@ def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dic
         "rework_rate", _ratio(hotfixes + rollback_runs, deployed + rollback_runs),
         deployed + rollback_runs, {"hotfixes": hotfixes, "rollback_runs": rollback_runs},
     )
-    percent, figures = conn.execute(q.coverage(scope)).one()
-    metrics["test_coverage"] = g(
-        "test_coverage", None if percent is None else float(percent) / 100, int(figures), floor=1
+    percent = conn.execute(q.coverage(scope)).scalar()
+    metrics["test_coverage"] = g(  # one measurement is a figure: n is 1 when there is one
+        "test_coverage", None if percent is None else float(percent) / 100,
+        0 if percent is None else 1, floor=1,
     )
     found: dict[str, int] = {kind: int(n) for kind, n in conn.execute(q.defect_counts(scope))}
     for kind, name in _QUALITY.items():

@@ -122,26 +122,21 @@ def outcome_counts(scope: Scope) -> Select[Any]:
     )
 
 
-def lead_times(scope: Scope) -> tuple[Select[Any], Select[Any]]:
+def lead_times(scope: Scope) -> Select[Any]:
     """Seconds from each change's first commit to its release going live in the period;
-    and the count of changes left out because their commit is dated after that (skew)."""
+    NULL for a change whose commit is dated after that (clock skew: left out, counted)."""
     conditions = [release_facts.c.live_at >= scope.since, release_facts.c.live_at < scope.until]
     if scope.project is not None:
         conditions.append(release_facts.c.project == scope.project)
     if scope.environment is not None:
         conditions.append(release_facts.c.environment == scope.environment)
     joined = release_changes.join(release_facts, release_facts.c.id == release_changes.c.release_id)
-    values = (
-        select(seconds_between(release_facts.c.live_at, release_changes.c.first_commit_at))
-        .select_from(joined)
-        .where(*conditions, release_changes.c.first_commit_at <= release_facts.c.live_at)
+    seconds = case(
+        (release_changes.c.first_commit_at <= release_facts.c.live_at,
+         seconds_between(release_facts.c.live_at, release_changes.c.first_commit_at)),
+        else_=None,
     )
-    skewed = (
-        select(func.count())
-        .select_from(joined)
-        .where(*conditions, release_changes.c.first_commit_at > release_facts.c.live_at)
-    )
-    return values, skewed
+    return select(seconds).select_from(joined).where(*conditions)
 
 
 def durations(scope: Scope) -> Select[Any]:
@@ -156,7 +151,7 @@ def durations(scope: Scope) -> Select[Any]:
 def _next_success(d: Any, alias: str, *, unlabelled: bool) -> ColumnElement[Any]:
     """When the environment of ``d`` next ended a run successfully (any kind), after ``d``.
     One subquery per project case keeps each a range scan of the (project, finished_at,
-    environment) index: an OR on the project would not use it."""
+    environment, …) index: an OR on the project would not use it."""
     n = deployments.alias(alias)
     project = n.c.project.is_(None) if unlabelled else n.c.project == d.c.project
     return (
@@ -300,18 +295,20 @@ def defect_counts(scope: Scope) -> Select[Any]:
 
 
 def coverage(scope: Scope) -> Select[Any]:
-    """``(percent, n)``: the newest coverage figure a ``coverage`` step recorded, and how
-    many were recorded in the period (check runs count: their gates ran)."""
+    """The newest coverage figure a ``coverage`` step recorded in the period (check runs
+    count: their gates ran). For a project, from its runs (an index range); across
+    projects, from the newest step runs backwards (it stops at the first figure)."""
     d = deployments.alias("d")
     percent = step_runs.c.evidence["coverage_percent"].as_float()
-    joined = step_runs.join(d, d.c.id == step_runs.c.deployment_id)
-    conditions = [*in_scope(d, scope), step_runs.c.status == "succeeded", percent.is_not(None)]
-    newest = (
-        select(percent).select_from(joined).where(*conditions)
-        .order_by(step_runs.c.finished_at.desc(), step_runs.c.id.desc()).limit(1).scalar_subquery()
+    query = (
+        select(percent)
+        .select_from(step_runs.join(d, d.c.id == step_runs.c.deployment_id))
+        .where(*in_scope(d, scope), step_runs.c.status == "succeeded", percent.is_not(None))
+        .limit(1)
     )
-    failed_too = [*in_scope(d, scope), percent.is_not(None)]
-    return select(newest, select(func.count()).select_from(joined).where(*failed_too).scalar_subquery())
+    if scope.project is not None:
+        return query.order_by(step_runs.c.finished_at.desc(), step_runs.c.id.desc())
+    return query.order_by(step_runs.c.id.desc())
 
 
 def weekly_outcomes(scope: Scope) -> Select[Any]:

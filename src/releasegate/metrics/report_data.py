@@ -72,6 +72,5 @@ def read_series(conn: Connection, scope: q.Scope) -> Series:
     series.failures, series.deployed = failures, deployed
     series.change_failure_rate = [f / d if d else None for f, d in zip(failures, deployed, strict=True)]
     series.recovery_median_s = [median(by_week[i]) if by_week.get(i) else None for i in range(len(weeks))]
-    values, _ = q.lead_times(scope)
-    series.lead_times_s = [float(v) for (v,) in conn.execute(values)]
+    series.lead_times_s = [float(v) for (v,) in conn.execute(q.lead_times(scope)) if v is not None]
     return series

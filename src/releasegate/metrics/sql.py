@@ -101,11 +101,19 @@ def _week_pg(element: week_of, compiler: Any, **kw: Any) -> str:
     )
 
 
-def percentiles(values: Select[Any], *points: int) -> Select[Any]:
+def percentiles(values: Select[Any], *points: int, dialect: str = "sqlite") -> Select[Any]:
     """Nearest-rank percentiles of the one-column ``values``, NULLs left out: a row of
     ``(total, n, p<points[0]>, …)`` where ``total`` counts the NULLs too and the p-th
-    percentile is the value at rank ceil(p·n/100) among the ``n`` others."""
+    percentile is the value at rank ceil(p·n/100) among the ``n`` others.
+
+    PostgreSQL's ``percentile_disc`` is that same definition, computed natively (several
+    times faster than ranking with a window); SQLite ranks with ``row_number()``."""
     x = values.subquery("v").c[0]
+    if dialect == "postgresql":
+        return select(
+            func.count().label("total"), func.count(x).label("n"),
+            *(func.percentile_disc(p / 100).within_group(x).label(f"p{p}") for p in points),
+        )
     nulls_last = case((x.is_(None), 1), else_=0)
     ranked = select(
         x.label("x"),

@@ -35,9 +35,11 @@ def upgrade() -> None:
     op.add_column("deployments", sa.Column("project", sa.String(128), nullable=True))
     op.add_column("incidents", sa.Column("project", sa.String(128), nullable=True))
     # every metric reads a project's runs that finished in a period, of one environment or
-    # all: the environment after the time keeps the range usable when it is not given
+    # all: the environment after the time keeps the range usable when it is not given, and
+    # kind, status and started_at make it covering (the rows themselves hold the plan JSON)
     op.create_index(
-        "ix_deployments_project_finished", "deployments", ["project", "finished_at", "environment"]
+        "ix_deployments_metrics", "deployments",
+        ["project", "finished_at", "environment", "kind", "status", "started_at"],
     )
     # covering: the set of deployments a successful rollback run undid is an index range
     op.create_index(
@@ -129,7 +131,7 @@ def downgrade() -> None:
     for table in ("notification_log", "outages", "failure_links", "defects", "release_changes", "release_facts"):
         op.drop_table(table)
     op.drop_index("ix_deployments_rollback_of", table_name="deployments")
-    op.drop_index("ix_deployments_project_finished", table_name="deployments")
+    op.drop_index("ix_deployments_metrics", table_name="deployments")
     # SQLite >= 3.35 drops a column in place: the tables other tables refer to stay put
     op.drop_column("incidents", "project")
     op.drop_column("deployments", "project")
