@@ -27,6 +27,8 @@ BUILTINS: tuple[tuple[DriverKind, str, str, str], ...] = (
     ("step", "migrate", f"{_CHECKS}.migrate", "Migrate"),
     ("step", "maintenance", f"{_CHECKS}.maintenance", "Maintenance"),
     ("step", "confirm", f"{_CHECKS}.confirm", "Confirm"),
+    ("step", "statuspage", f"{_CHECKS}.statuspage", "Statuspage"),
+    ("step", "coverage", f"{_CHECKS}.coverage", "Coverage"),
     ("target", "command", "releasegate.drivers.targets.command", "CommandTarget"),
     ("target", "local", "releasegate.drivers.targets.local", "LocalTarget"),
 )
