@@ -36,6 +36,12 @@ TABLES = {
     "backups",
     "verification_samples",
     "api_tokens",
+    "release_facts",
+    "release_changes",
+    "defects",
+    "failure_links",
+    "outages",
+    "notification_log",
 }
 
 

@@ -15,6 +15,7 @@ import pytest
 from releasegate.errors import StoreError
 from releasegate.store.api import open_store
 from releasegate.store.connection import parse_url, redact
+from releasegate.store.migrate import HEAD
 
 if TYPE_CHECKING:
     from tests.store.conftest import RawSql
@@ -228,7 +229,7 @@ def test_read_only_never_migrates(store_url: str, raw_sql: RawSql) -> None:
     with pytest.raises(StoreError) as caught:
         open_store(store_url, write=False)
     assert str(caught.value) == (
-        f"the store at {redact(store_url)} is at schema 0001 and this releasegate needs 0002: "
+        f"the store at {redact(store_url)} is at schema 0001 and this releasegate needs {HEAD}: "
         "run `releasegate db upgrade`"
     )
     assert raw_sql(store_url, "SELECT version_num FROM alembic_version") == [("0001",)]

@@ -247,12 +247,6 @@ class Confirmation(Model):
     checklist: StrList = Field(default_factory=list)
 
 
-class Notify(Model):
-    url: str = Field(description="An apprise URL; may be a secret reference.")
-    on: StrList = Field(default_factory=lambda: ["deployment.*", "rollback.*"])
-    template: str | None = None
-
-
 class Emergency(Model):
     """The hotfix path of the checklist."""
 
@@ -360,23 +354,6 @@ class Versions(Model):
         return value
 
 
-def _default_targets() -> dict[str, str]:
-    return {
-        "deployment_duration": "< 30m",
-        "downtime": "= 0",
-        "rollback_rate": "< 5%",
-        "mttr": "< 15m",
-        "success_rate": "> 95%",
-        "deployment_frequency": ">= 2/week",
-        "lead_time": "< 24h",
-        "change_failure_rate": "< 10%",
-    }
-
-
-class MetricTargets(Model):
-    targets: dict[str, str] = Field(default_factory=_default_targets)
-
-
 class Config(Model):
     """The whole of ``releasegate.yaml``."""
 
@@ -386,11 +363,18 @@ class Config(Model):
     calendars: dict[Identifier, Calendar] = Field(default_factory=dict)
     environments: dict[Identifier, Environment]
     confirmations: list[Confirmation] = Field(default_factory=list)
-    notify: list[Notify] = Field(default_factory=list)
+    notify: "list[NotifyRoute]" = Field(
+        default_factory=list, description="Where events are announced (apprise URLs)."
+    )
+    contacts: "list[Contact]" = Field(
+        default_factory=list, description="The emergency contacts: who is reached, how, when."
+    )
+    notifications: "NotificationSettings" = Field(default_factory=lambda: NotificationSettings())
     emergency: Emergency = Field(default_factory=Emergency)
     incidents: Incidents = Field(default_factory=Incidents)
     campaigns: Campaigns = Field(default_factory=Campaigns)
-    metrics: MetricTargets = Field(default_factory=MetricTargets)
+    metrics: "MetricsSettings" = Field(default_factory=lambda: MetricsSettings())
+    backups: "BackupRetention" = Field(default_factory=lambda: BackupRetention())
     checklist: str | None = Field(
         None, description="Path of the markdown checklist this config implements."
     )
@@ -407,3 +391,15 @@ class Config(Model):
     def roles_of(self, user: str) -> set[str]:
         found = self.users.get(user)
         return set(found.roles) if found else set()
+
+
+# the records' models build on Model and Window above; Config refers to them by name
+from releasegate.config.records_models import (  # noqa: E402
+    BackupRetention,
+    Contact,
+    MetricsSettings,
+    NotificationSettings,
+    NotifyRoute,
+)
+
+Config.model_rebuild()

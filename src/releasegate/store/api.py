@@ -32,6 +32,7 @@ from releasegate.store.calendars import Calendars
 from releasegate.store.connection import describe, make_engine, parse_url, redact, sqlite_path
 from releasegate.store.deployments import Deployments
 from releasegate.store.events import Events
+from releasegate.store.facts_records import Records
 from releasegate.store.incidents import Incidents
 from releasegate.store.migrate import downgrade_engine, require_current, upgrade_engine
 from releasegate.store.records import (
@@ -84,7 +85,7 @@ __all__ = [
 ]
 
 
-class Store(Deployments, Steps, Events, Signoffs, Incidents, Calendars, Backups):
+class Store(Deployments, Steps, Events, Signoffs, Incidents, Calendars, Backups, Records):
     """The state store (SQLite or PostgreSQL). Get one with :func:`open_store`."""
 
     def __enter__(self) -> Store:

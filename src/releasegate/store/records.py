@@ -78,6 +78,8 @@ class DeploymentRecord:
     detail: str | None
     os_user: str | None = None
     via: str | None = None
+    project: str | None = None
+    """The project it belongs to (one store may hold many); None: the config's project."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,7 @@ class IncidentRecord:
     closed_by: str | None
     closed_at: datetime | None
     close_note: str | None
+    project: str | None = None
 
 
 @dataclass(frozen=True)

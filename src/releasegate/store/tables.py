@@ -52,6 +52,12 @@ class DeploymentRow(Base):
     __table_args__ = (
         Index("ix_deployments_env_id", "environment", "id"),
         Index("ix_deployments_env_status_id", "environment", "status", "id"),
+        # metrics read a project's runs that finished in a period (migration 0003)
+        Index(
+            "ix_deployments_metrics",
+            "project", "finished_at", "environment", "kind", "status", "started_at",
+        ),
+        Index("ix_deployments_rollback_of", "rollback_of", "kind", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -71,6 +77,7 @@ class DeploymentRow(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     os_user: Mapped[str | None] = mapped_column(String(256))
     via: Mapped[str | None] = mapped_column(String(32))
+    project: Mapped[str | None] = mapped_column(String(128))
 
 
 class StepRunRow(Base):
@@ -191,6 +198,7 @@ class IncidentRow(Base):
     closed_by: Mapped[str | None] = mapped_column(String(256))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     close_note: Mapped[str | None] = mapped_column(Text)
+    project: Mapped[str | None] = mapped_column(String(128))
 
 
 class FreezeRow(Base):
@@ -271,3 +279,4 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+

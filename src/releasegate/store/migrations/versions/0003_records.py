@@ -2,10 +2,10 @@
 notification deliveries; a project on deployments and incidents; indexes for metrics.
 
 Only new tables and new (nullable) columns, so it applies after any other migration that
-does the same. Revision ID: 0003 (re-chained by the lead on merge).
+does the same.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
