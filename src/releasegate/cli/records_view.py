@@ -10,7 +10,7 @@ from rich.table import Table
 
 from releasegate.cli.context import Globals
 from releasegate.cli.exit_codes import Exit
-from releasegate.service import deployments, records, signoffs
+from releasegate.service import records
 
 
 def _when(at: datetime | None) -> str:
@@ -94,12 +94,15 @@ def print_status(g: Globals, env: str | None) -> int:
 
 
 def cancel_deployment(g: Globals, id: int) -> int:
+    from releasegate.service import deployments
+
     outcome = deployments.cancel(g.workspace, g.actor, id)
     print(json.dumps(outcome.to_json()) if g.json else f"deployment {id} cancelled")
     return Exit.OK
 
 
 def confirm_item(g: Globals, id: int, item: str, *, note: str | None) -> int:
+    from releasegate.service import signoffs
     from releasegate.service.signing import local_signer
 
     done = signoffs.confirm(g.workspace, g.actor, id, item, note=note, signer=local_signer())
