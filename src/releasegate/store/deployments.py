@@ -162,15 +162,25 @@ class Deployments(Locks, StoreBase):
         self, conn: Connection, environment: str, version: str, commit: str | None
     ) -> None:
         # insert-or-ignore: two first deployments of a version cannot both insert it
-        if self.dialect == "postgresql":  # imported here: the other dialect costs ~20 ms to load
-            from sqlalchemy.dialects import postgresql as dialect
+        # imported here: loading the PostgreSQL dialect costs ~20 ms a SQLite store never needs
+        values = {
+            "environment": environment, "version": version, "commit": commit,
+            "created_at": self._now(),
+        }
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            conn.execute(
+                postgresql.insert(_RELEASES).values(**values)
+                .on_conflict_do_nothing(index_elements=["environment", "version"])
+            )
         else:
-            from sqlalchemy.dialects import sqlite as dialect
-        conn.execute(
-            dialect.insert(_RELEASES)
-            .values(environment=environment, version=version, commit=commit, created_at=self._now())
-            .on_conflict_do_nothing(index_elements=["environment", "version"])
-        )
+            from sqlalchemy.dialects import sqlite
+
+            conn.execute(
+                sqlite.insert(_RELEASES).values(**values)
+                .on_conflict_do_nothing(index_elements=["environment", "version"])
+            )
         if commit is not None:
             conn.execute(_SET_COMMIT, {"env": environment, "ver": version, "new_commit": commit})
 
