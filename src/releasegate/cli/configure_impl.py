@@ -36,6 +36,10 @@ def validate(g: Globals) -> int:
                 print(f"error: {p}", file=sys.stderr)
             return 2  # the JSON above is the whole answer: no second error object
         raise
+    from releasegate.service.configure import warnings
+
+    for problem in warnings(g.workspace):
+        print(f"warning: {problem}", file=sys.stderr)
     environments = len(config.environments)
     steps = sum(
         len(env.gates) + len(env.deploy) + len(env.post) + len(env.rollback.steps)

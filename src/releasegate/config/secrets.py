@@ -20,7 +20,6 @@ from releasegate.errors import ConfigError
 
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_MIN_REDACT = 4
 _HELP = "write ${env:NAME} or ${file:PATH}, or $${ for a literal ${ such as a shell variable"
 
 
@@ -134,8 +133,9 @@ class SecretResolver:
             raise ConfigError(f"secret {ref} cannot be read: {reason}") from None
 
     def redact(self, text: str) -> str:
-        """``text`` with every value this resolver produced replaced by ``***``."""
-        for secret in sorted(self._values, key=len, reverse=True):
-            if len(secret) >= _MIN_REDACT:
-                text = text.replace(secret, "***")
-        return text
+        """``text`` with every value this resolver produced replaced by ``***``: the value
+        itself, its base64 and URL encodings, and a piece of it left at either end of a
+        text that was cut (see :mod:`releasegate.config.redaction`)."""
+        from releasegate.config.redaction import redact
+
+        return redact(text, frozenset(self._values))

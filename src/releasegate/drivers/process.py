@@ -56,12 +56,18 @@ class CappedBuffer:
             del self._tail[:excess]
             self.dropped += excess
 
-    def text(self) -> str:
+    def text(self, redact: Callable[[str], str] = lambda text: text) -> str:
+        """What was kept, each piece redacted on its own: a secret cut by the drop shows
+        its head at the end of one piece or its tail at the start of the other, and
+        ``redact`` hides a cut secret at a text's edges."""
         head = self._head.decode("utf-8", errors="replace")
         tail = self._tail.decode("utf-8", errors="replace")
         if self.dropped:
-            return f"{head}\n[... {self.dropped} bytes of output dropped ...]\n{tail}"
-        return head + tail
+            return (
+                f"{redact(head)}\n[... {self.dropped} bytes of output dropped ...]\n"
+                f"{redact(tail)}"
+            )
+        return redact(head + tail)
 
 
 @dataclass(frozen=True)
@@ -248,7 +254,7 @@ async def run_process(
         if out_handle is not None:
             out_handle.close()
     return ProcessResult(
-        shown, returncode, redact(buffer.text()), buffer.dropped, time.monotonic() - started
+        shown, returncode, buffer.text(redact), buffer.dropped, time.monotonic() - started
     )
 
 

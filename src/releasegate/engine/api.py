@@ -224,15 +224,39 @@ class Engine:
         rollback_of: int | None = None,
     ) -> DeploymentRecord:
         previous = self.store.get_lock(env)
-        dep, lock = self.store.start_deployment(
-            environment=env, version=version, kind=kind, user=self.user, plan=plan,
-            holder=self.holder, ttl_s=self.lease_ttl_s, reason=reason, emergency=emergency,
-            commit=commit, rollback_of=rollback_of, os_user=self.os_user, via=self.via,
-        )
+        for attempt in (1, 2):
+            try:
+                dep, lock = self.store.start_deployment(
+                    environment=env, version=version, kind=kind, user=self.user, plan=plan,
+                    holder=self.holder, ttl_s=self.lease_ttl_s, reason=reason,
+                    emergency=emergency, commit=commit, rollback_of=rollback_of,
+                    os_user=self.os_user, via=self.via,
+                )
+                break
+            except LockedError:
+                if attempt == 2 or not self._free_dead_holder(env):
+                    raise
         self._tokens[dep.id] = lock.token
         if previous is not None and previous.deployment_id != dep.id:
             self._end_taken_over(previous.deployment_id, by=dep.id)
         return dep
+
+    def _free_dead_holder(self, env: str) -> bool:
+        """A lease held by a process of this host that is gone: released at once when its
+        deployment has finished (a crash right after the final write); otherwise the
+        deployment is to be resumed, and the LockedError says so."""
+        lock = self.store.get_lock(env)
+        if lock is None or not _holder_dead(lock.holder):
+            return False
+        held = self.store.get_deployment(lock.deployment_id)
+        if held is not None and held.status not in FINAL:
+            raise LockedError(
+                f"{env} is held by deployment {held.id} ({held.version}), whose process "
+                f"({lock.holder}) is gone: run 'releasegate resume {held.id}' to finish or "
+                "roll it back"
+            )
+        self.store.release_lock(env, deployment_id=lock.deployment_id)
+        return True
 
     def _end_taken_over(self, deployment_id: int, *, by: int) -> None:
         """A deployment whose lease expired and was taken over: stop what it left running

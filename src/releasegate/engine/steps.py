@@ -84,6 +84,19 @@ class Runtime:
         )
 
 
+def _redacted(value: dict[str, JsonValue], redact: Callable[[str], str]) -> dict[str, JsonValue]:
+    def walk(item: JsonValue) -> JsonValue:
+        if isinstance(item, str):
+            return redact(item)
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        if isinstance(item, dict):
+            return {redact(k): walk(v) for k, v in item.items()}
+        return item
+
+    return {redact(k): walk(v) for k, v in value.items()}
+
+
 @dataclass(frozen=True)
 class StepOutcome:
     step_id: str
@@ -187,8 +200,11 @@ async def execute_step(
             status, summary = "failed", str(exc)
         except Exception as exc:  # noqa: BLE001 — a driver bug fails its step (recorded), never the runner
             status, summary = "failed", f"driver {step.uses!r} raised {type(exc).__name__}: {exc}"
+        # one redaction pass where the record is written: summary, output and every string
+        # of the evidence, whatever the driver did or forgot
         summary = rt.secrets.redact(summary)
         output = rt.secrets.redact(output)
+        evidence = _redacted(evidence, rt.secrets.redact)
         if status != "succeeded" and attempt == attempts and step.on_failure == "warn" and mode == "run":
             status = "warned"
         rt.store.finish_step(run.id, status=status, summary=summary, output=output, evidence=evidence, token=rt.token)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from releasegate.errors import UsageError
 from releasegate.identity import Actor
 from releasegate.service.auth import authorize
-from releasegate.service.inputs import check_environment
+from releasegate.service.inputs import check_environment, check_id
 from releasegate.service.results import Done
 from releasegate.service.workspace import Workspace
 
@@ -52,6 +52,7 @@ def list_freezes(ws: Workspace, actor: Actor) -> list[FreezeRecord]:
 
 def remove_freeze(ws: Workspace, actor: Actor, id: int) -> Done:
     """Lift a freeze; a hard one needs ``freeze.remove-hard`` (admin by default)."""
+    check_id(id, "freeze")
     found = next((f for f in ws.store.list_freezes() if f.id == id), None)
     hard = found is not None and found.hard
     authorize(ws.config, actor, "freeze.remove-hard" if hard else "freeze.remove")
@@ -105,6 +106,7 @@ def close_incident(ws: Workspace, actor: Actor, id: int, *, note: str | None = N
     from releasegate.policy.labels import human_duration
 
     authorize(ws.config, actor, "incident.close")
+    check_id(id, "incident")
     record = ws.store.close_incident(id, user=actor.name, note=note)
     took = human_duration((record.closed_at or record.opened_at) - record.opened_at)
     return Done(id, f"incident {id} closed by {actor.name} after {took}",
@@ -150,6 +152,7 @@ def list_obligations(ws: Workspace, actor: Actor, *, include_closed: bool = Fals
 
 def close_obligation(ws: Workspace, actor: Actor, id: int, *, note: str | None = None) -> Done:
     authorize(ws.config, actor, "obligation.close")
+    check_id(id, "obligation")
     record = ws.store.close_obligation(id, user=actor.name, note=note)
     return Done(record.id, f"obligation {record.id} ({record.kind}) closed by {actor.name}",
                 {"kind": record.kind, "closed_by": actor.name, "note": note})

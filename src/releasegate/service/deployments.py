@@ -17,7 +17,7 @@ from releasegate.errors import PolicyDenied, UsageError
 from releasegate.identity import Actor
 from releasegate.service.auth import authorize
 from releasegate.service.gate import Request, Verdict, decide
-from releasegate.service.inputs import check_environment, check_kind, check_version
+from releasegate.service.inputs import check_environment, check_id, check_kind, check_version
 from releasegate.service.results import Outcome
 from releasegate.service.workspace import Workspace
 
@@ -241,6 +241,8 @@ def _check_rollback_target(ws: Workspace, env: str, to: str) -> None:
 def resume(ws: Workspace, actor: Actor, id: int | None, *, reporter: Reporter | None = None) -> Outcome:
     """Continue an interrupted deployment, or roll it back if that is safer."""
     authorize(ws.config, actor, "resume")
+    if id is not None:
+        check_id(id, "deployment")
     engine = ws.engine(actor, reporter)
     outcome = asyncio.run(engine.resume(id))
     dep = ws.store.get_deployment(outcome.deployment_id)
@@ -250,6 +252,7 @@ def resume(ws: Workspace, actor: Actor, id: int | None, *, reporter: Reporter | 
 def cancel(ws: Workspace, actor: Actor, id: int) -> Outcome:
     """Cancel a deployment that is waiting (a running one is stopped in its own terminal)."""
     authorize(ws.config, actor, "cancel")
+    check_id(id, "deployment")
     store = ws.store
     dep = store.get_deployment(id)
     if dep is None:

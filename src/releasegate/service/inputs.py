@@ -34,3 +34,15 @@ def check_environment(names: list[str], env: str, *, allow_all: bool = False) ->
             f"(known: {', '.join(names)}{extra})"
         )
     return env
+
+
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit in both databases: a larger number names nothing (and must not reach a
+driver that overflows on it)."""
+
+
+def check_id(id: int, what: str) -> int:
+    """``id`` if it can name a ``what`` (a deployment, a freeze, …), else UsageError."""
+    if not 0 < id <= MAX_ID:
+        raise UsageError(f"there is no {what} {id}")
+    return id

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from releasegate.errors import UsageError
 from releasegate.identity import Actor
+from releasegate.service.inputs import check_id
 from releasegate.service.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def _titles(ws: Workspace, spec: str | None) -> dict[str, str]:
 def show(ws: Workspace, actor: Actor, id: int) -> dict[str, object]:
     """A deployment as a filled-in checklist: each item with its evidence, the steps, who
     approved and signed, what policy decided and any override."""
+    check_id(id, "deployment")
     config = ws.config
     store = ws.store
     dep = store.get_deployment(id)

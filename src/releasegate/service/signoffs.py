@@ -11,7 +11,7 @@ from releasegate.errors import UsageError
 from releasegate.identity import Actor
 from releasegate.service.auth import authorize
 from releasegate.service.facts import approval_fact
-from releasegate.service.inputs import check_environment, check_version
+from releasegate.service.inputs import check_environment, check_id, check_version
 from releasegate.service.results import Done
 from releasegate.service.signing import Signer, sign
 from releasegate.service.workspace import Workspace
@@ -64,6 +64,7 @@ def confirm(
     under ``identity.mode: ssh``)."""
     config = ws.config
     authorize(config, actor, "confirm")
+    check_id(id, "deployment")
     store = ws.store
     dep = store.get_deployment(id)
     if dep is None:
