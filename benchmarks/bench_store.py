@@ -70,7 +70,10 @@ def _deployment(db: sqlite3.Connection, log: _Log, d: int) -> None:
     """A running deployment row, sealed by its ``deployment.created`` event."""
     row = (d, "production", f"1.{d}", "normal", "running", "bench", None, 0, None, None, "{}",
            utc_text(T0), None, None, None, None, None)  # fmt: skip
-    db.execute(f"INSERT INTO deployments VALUES ({', '.join('?' * len(row))})", row)
+    # the sealed columns, named: later migrations add unsealed ones (project, 0003)
+    columns = ("id, environment, version, kind, status, user, reason, emergency, \"commit\", "
+               "rollback_of, plan, created_at, started_at, finished_at, detail, os_user, via")
+    db.execute(f"INSERT INTO deployments ({columns}) VALUES ({', '.join('?' * len(row))})", row)
     log.append("deployment.created", {SEALS_KEY: [seal_canonical("deployments", row)]}, d, 0)
 
 
