@@ -102,3 +102,18 @@ def test_a_lease_left_by_a_dead_process_is_taken_at_once_or_sent_to_resume(workd
     with pytest.raises(LockedError, match=rf"run 'releasegate resume {half.id}'"):
         deployments.deploy(ws, actor, "staging", "1.2")
     ws.close()
+
+
+def test_a_daemon_left_by_a_step_is_named_in_its_record(tmp_path: Path) -> None:
+    (tmp_path / "releasegate.yaml").write_text(
+        "project: t\nenvironments:\n  staging:\n    gates:\n"
+        "      - {id: starts-daemon, uses: command, with: {run: "
+        "[sh, -c, 'sleep 300 > /dev/null 2>&1 & echo started']}}\n"
+    )
+    done = rg(tmp_path, "--json", "check", "staging", "1.0")
+    try:
+        assert done.returncode == 0, done.stderr
+        assert "left running: " in done.stdout
+        assert "sleep 300" in done.stdout
+    finally:
+        subprocess.run(["pkill", "-f", "^sleep 300$"], check=False)

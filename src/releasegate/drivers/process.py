@@ -81,6 +81,9 @@ class ProcessResult:
     dropped: int
     duration_s: float
     error: str | None = None
+    left_running: tuple[str, ...] = ()
+    """Processes of the command's process group still running after it exited (daemons
+    it started), as ``PID COMMAND``: they outlive the step, and the record says so."""
 
     @property
     def ok(self) -> bool:
@@ -254,8 +257,32 @@ async def run_process(
         if out_handle is not None:
             out_handle.close()
     return ProcessResult(
-        shown, returncode, buffer.text(redact), buffer.dropped, time.monotonic() - started
+        shown, returncode, buffer.text(redact), buffer.dropped, time.monotonic() - started,
+        left_running=tuple(redact(p) for p in _group_members(proc.pid)),
     )
+
+
+def _group_members(pgid: int) -> list[str]:
+    """``PID COMMAND`` of each process still in group ``pgid`` (none, usually: checked
+    with one signal-0 call before anything is read from /proc)."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return []
+    found: list[str] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[2]) != pgid or fields[0] == "Z":  # field 5: pgrp; Z: a zombie
+                continue
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+            found.append(f"{entry} {cmdline.decode(errors='replace').strip()[:120]}")
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 # --- commands as drivers configure them -------------------------------------------------

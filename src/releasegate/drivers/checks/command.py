@@ -65,9 +65,13 @@ class CommandStep:
         }
         if result.dropped:
             evidence["output_dropped_bytes"] = result.dropped
+        left = ""
+        if result.left_running:
+            evidence["left_running"] = list[JsonValue](result.left_running)
+            left = f"; left running: {', '.join(result.left_running)}"
         return StepResult(
             ok=ok,
-            summary=f"{ctx.secrets.redact(shown)}: {result.describe()}",
+            summary=f"{ctx.secrets.redact(shown)}: {result.describe()}{left}",
             output=result.output,
             evidence=evidence,
         )
