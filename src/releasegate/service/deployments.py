@@ -92,7 +92,10 @@ def check(
 ) -> Outcome:
     """The policy and the gates only; nothing is deployed (recorded as a check)."""
     authorize(ws.config, actor, "deploy")
-    engine, the_plan = make_plan(ws, actor, env, version, kind=kind, flags=flags, reporter=reporter)
+    _known_env(ws, env)
+    check_version(ws.config, version)
+    check_kind(kind)
+    engine = ws.engine(actor, reporter)
     the_plan = engine.plan(env, version, kind, flags=flags, signatures=False)
     verdict = decide(ws.config, ws.store, actor, Request(env, version, kind))
     if not verdict.allowed:
