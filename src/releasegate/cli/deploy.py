@@ -158,10 +158,15 @@ def register(app: typer.Typer) -> None:
         format: Annotated[
             str, typer.Option("--format", help="text, md or json.")
         ] = "text",
+        announcement: Annotated[
+            bool, typer.Option("--announcement", help="The checklist's deployment announcement instead.")
+        ] = False,
     ) -> int:
         """A deployment as a filled-in checklist, each item with its evidence."""
         from releasegate.cli import show_view
 
+        if announcement:
+            return show_view.show_announcement(globals_of(ctx), id)
         return show_view.show_deployment(globals_of(ctx), id, fmt=format)
 
     @app.command()
