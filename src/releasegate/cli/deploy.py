@@ -68,6 +68,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
         flag: FlagOption = None,
+        fixes: Annotated[
+            int | None,
+            typer.Option("--fixes", help="The earlier deployment this hotfix repairs (linked as a failure)."),
+        ] = None,
     ) -> int:
         """Deploy VERSION to ENV: gates, deploy steps, verification, rollback on failure."""
         from releasegate.cli import deploy_impl
@@ -83,6 +87,7 @@ def register(app: typer.Typer) -> None:
             overrides=override or [],
             yes=yes,
             flags=flag or [],
+            fixes=fixes,
         )
 
     @app.command()

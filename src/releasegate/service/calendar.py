@@ -60,9 +60,11 @@ def remove_freeze(ws: Workspace, actor: Actor, id: int) -> Done:
 
 
 def open_incident(
-    ws: Workspace, actor: Actor, title: str, *, severity: str, impact: str, env: str
+    ws: Workspace, actor: Actor, title: str, *, severity: str, impact: str, env: str,
+    deployment: int | None = None,
 ) -> Done:
-    """Open an incident: the decision matrix's action and deadline; it may freeze deploys."""
+    """Open an incident: the decision matrix's action and deadline; it may freeze deploys.
+    ``deployment`` names the deployment that caused it: linked as its failure."""
     from releasegate.policy.api import incident_action, parse_impact
     from releasegate.policy.freezes import SEVERITIES, severity_rank
     from releasegate.policy.labels import human_duration, utc_label
@@ -78,12 +80,17 @@ def open_incident(
     share = parse_impact(impact)
     config = ws.config
     target = _target(ws, env)
+    if deployment is not None and ws.store.get_deployment(deployment) is None:
+        raise UsageError(f"--deployment: there is no deployment {deployment}")
     action = incident_action(config, severity, share, datetime.now(UTC))
     record = ws.store.open_incident(
         title=title, severity=severity, impact=share, environment=target, user=actor.name,
         action=action.action, deadline=action.deadline,
     )
-    lines = [f"incident {record.id} opened: {title}",
+    if deployment is not None:
+        ws.store.link_failure(deployment, cause="incident", user=actor.name, incident_id=record.id)
+    lines = [f"incident {record.id} opened: {title}"
+             + (f" (caused by deployment {deployment})" if deployment is not None else ""),
              f"action: {action.action} within {human_duration(action.within)} "
              f"(deadline {utc_label(action.deadline)})"]
     frozen = [
@@ -97,7 +104,8 @@ def open_incident(
     return Done(
         record.id, "\n".join(lines),
         {"title": title, "severity": severity, "impact": share, "environment": target,
-         "action": action.action, "deadline": action.deadline.isoformat(), "frozen": frozen},
+         "action": action.action, "deadline": action.deadline.isoformat(), "frozen": frozen,
+         "deployment": deployment},
     )
 
 

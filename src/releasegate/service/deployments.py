@@ -122,20 +122,24 @@ def deploy(
     flags: Collection[str] = (),
     reporter: Reporter | None = None,
     confirm: Callable[[Plan], bool] | None = None,
+    fixes: int | None = None,
 ) -> Outcome:
     """Deploy ``version`` to ``env``: gates, deploy steps, verification, rollback on failure.
 
     ``overrides`` names policy rules to go past (break-glass: needs the ``override``
     permission and a ``reason``). ``confirm`` is asked with the plan before anything is
     recorded (an interactive "are you sure?"); False ends it with status ``cancelled``
-    and no record."""
+    and no record. ``fixes`` names an earlier deployment this hotfix repairs: it is linked
+    as a failure (``--fixes``; the kind becomes ``hotfix``)."""
     if emergency and not reason:
         raise UsageError("--emergency needs --reason TEXT (it is recorded)")
     if overrides and not (reason and reason.strip()):
         raise UsageError("--override needs --reason TEXT (who went past policy, and why, is recorded)")
-    if emergency and kind == "normal":
+    if (emergency or fixes is not None) and kind == "normal":
         kind = "hotfix"
     authorize(ws.config, actor, "deploy")
+    if fixes is not None:
+        _check_fixes(ws, env, kind, fixes)
     if overrides:
         authorize(ws.config, actor, "override")
     engine, the_plan = make_plan(
@@ -151,13 +155,38 @@ def deploy(
         raise _refuse(ws, advice)
     if confirm is not None and not confirm(the_plan):
         return Outcome(None, "cancelled", "not confirmed", env, version)
-    return asyncio.run(_deploy_under_lease(ws, engine, actor, the_plan, request))
+    return asyncio.run(_deploy_under_lease(ws, engine, actor, the_plan, request, fixes))
+
+
+def _check_fixes(ws: Workspace, env: str, kind: str, fixes: int) -> None:
+    if kind != "hotfix":
+        raise UsageError(f"--fixes: a {kind} deployment fixes nothing; only a hotfix does (--kind hotfix)")
+    broken = ws.store.get_deployment(fixes)
+    if broken is None:
+        raise UsageError(f"--fixes: there is no deployment {fixes}")
+    if broken.environment != env:
+        raise UsageError(f"--fixes: deployment {fixes} went to {broken.environment}, not {env}")
+
+
+def _record_start(ws: Workspace, engine: Engine, dep_id: int, the_plan: Plan) -> None:
+    """The project and release facts; a problem is said, never fatal to the deployment."""
+    from releasegate.errors import ReleasegateError
+    from releasegate.service.releases import record_start
+
+    try:
+        missing = record_start(ws, dep_id, the_plan)
+    except ReleasegateError as exc:
+        missing = f"release facts not recorded: {exc}"
+    if missing is not None:
+        engine.reporter.event("release.incomplete", {"id": dep_id, "reason": missing})
 
 
 async def _deploy_under_lease(
-    ws: Workspace, engine: Engine, actor: Actor, the_plan: Plan, request: Request
+    ws: Workspace, engine: Engine, actor: Actor, the_plan: Plan, request: Request,
+    fixes: int | None = None,
 ) -> Outcome:
     dep = engine.begin(the_plan, reason=request.reason, emergency=request.emergency)
+    _record_start(ws, engine, dep.id, the_plan)
     verdict = decide(ws.config, ws.store, actor, request)
     ws.store.append_event("policy.decision", verdict.record, deployment_id=dep.id)
     if verdict.overridden:
@@ -182,11 +211,29 @@ async def _deploy_under_lease(
         _report_blocked(engine, again, dep.id)
         return again.summary() + " (decided again before the deploy phase)"
 
+    if fixes is not None:
+        ws.store.link_failure(fixes, cause="hotfix", user=actor.name, fixed_by=dep.id,
+                              note=request.reason)
     outcome = await engine.run(the_plan, dep.id, before_deploy=before_deploy)
     result = _outcome(outcome, request.environment, the_plan.version)
+    _record_end(ws, engine, actor, dep.id, the_plan, result)
     if result.status == "succeeded" and (request.emergency or request.kind == "hotfix"):
         _open_obligations(ws, dep.id)
+    elif result.status in ("rolled_back", "rollback_failed"):
+        _open_obligations(ws, dep.id, kinds=("postmortem",))
     return _anchored(ws, engine, result)
+
+
+def _record_end(
+    ws: Workspace, engine: Engine, actor: Actor, dep_id: int, the_plan: Plan, result: Outcome
+) -> None:
+    from releasegate.errors import ReleasegateError
+    from releasegate.service.releases import record_end
+
+    try:
+        record_end(ws, actor.name, dep_id, the_plan, result.status, result.detail)
+    except ReleasegateError as exc:  # the deployment's own record is complete already
+        engine.reporter.event("release.incomplete", {"id": dep_id, "reason": str(exc)})
 
 
 def _anchored(ws: Workspace, engine: Engine, result: Outcome) -> Outcome:
@@ -199,12 +246,16 @@ def _anchored(ws: Workspace, engine: Engine, result: Outcome) -> Outcome:
     return result
 
 
-def _open_obligations(ws: Workspace, deployment_id: int) -> None:
-    """After an emergency deployment: close monitoring and a post-mortem, with deadlines."""
+def _open_obligations(
+    ws: Workspace, deployment_id: int, kinds: tuple[str, ...] = ("monitor", "postmortem")
+) -> None:
+    """After an emergency deployment: close monitoring and a post-mortem, with deadlines;
+    after a rollback: the post-mortem. The deployment's user owns them."""
     from releasegate.policy.api import emergency_obligations
 
     for o in emergency_obligations(ws.config, datetime.now(UTC)):
-        ws.store.add_obligation(deployment_id=deployment_id, kind=o.kind, text=o.text, due_at=o.due_at)
+        if o.kind in kinds:
+            ws.store.add_obligation(deployment_id=deployment_id, kind=o.kind, text=o.text, due_at=o.due_at)
 
 
 def rollback(
@@ -222,7 +273,12 @@ def rollback(
         _check_rollback_target(ws, env, to)
     engine = ws.engine(actor, reporter)
     outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
-    return _anchored(ws, engine, _outcome(outcome, env, to or ""))
+    result = _outcome(outcome, env, to or "")
+    if result.deployment_id is not None:
+        ws.store.set_project(result.deployment_id, ws.config.project)
+        if result.status == "succeeded":  # undoing a release is owed a post-mortem
+            _open_obligations(ws, result.deployment_id, kinds=("postmortem",))
+    return _anchored(ws, engine, result)
 
 
 def _check_rollback_target(ws: Workspace, env: str, to: str) -> None:
@@ -292,6 +348,7 @@ def adopt(
     the_plan = compile_plan(ws.config, env, release, engine.registry)
     why = reason or f"{version} was live in {env} before releasegate took over"
     dep = engine.begin(the_plan, reason=f"adopted: {why}")
+    ws.store.set_project(dep.id, ws.config.project)
     ws.store.append_event(
         "deployment.adopted",
         {"environment": env, "version": version, "reason": why, "actor": actor.to_json()},

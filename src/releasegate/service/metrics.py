@@ -30,7 +30,8 @@ ALL = "all"
 """``--env all`` / ``--project all``: no filter."""
 
 
-def _sql(store: Store) -> Engine:
+def sql_engine(store: Store) -> Engine:
+    """The store's SQLAlchemy engine, for the metrics' own SQL."""
     # the metrics read the tables directly in SQL (one snapshot, aggregate queries): they
     # need the store's SQLAlchemy engine, which the Store keeps without a public name
     engine: Engine = store._engine
@@ -93,7 +94,7 @@ def metrics(ws: Workspace, actor: Actor, where: Scope) -> MetricsReport:
     from releasegate.metrics.compute import compute_metrics
 
     return compute_metrics(
-        _sql(ws.store), project=where.project, environment=where.environment,
+        sql_engine(ws.store), project=where.project, environment=where.environment,
         since=where.since, until=where.until, targets=ws.config.metrics,
         include_unlabelled=where.include_unlabelled,
     )
@@ -106,7 +107,7 @@ def write_report(ws: Workspace, actor: Actor, where: Scope, out: Path | None = N
 
     folder = out if out is not None else ws.root / "reports"
     return write(
-        _sql(ws.store), folder, project=where.project, environment=where.environment,
+        sql_engine(ws.store), folder, project=where.project, environment=where.environment,
         since=where.since, until=where.until, targets=ws.config.metrics,
         include_unlabelled=where.include_unlabelled,
     )
@@ -138,7 +139,7 @@ def announcement(ws: Workspace, actor: Actor, deployment_id: int) -> str:
         raise UsageError(f"there is no deployment {deployment_id}")
     env = ws.config.environments.get(dep.environment)
     links = {"Service": env.url} if env is not None and env.url else {}
-    with _sql(ws.store).connect() as conn:
+    with sql_engine(ws.store).connect() as conn:
         facts = announcement_facts(conn, deployment_id, links=links)
     return render_announcement(facts)
 
