@@ -168,17 +168,17 @@ def _check_fixes(ws: Workspace, env: str, kind: str, fixes: int) -> None:
         raise UsageError(f"--fixes: deployment {fixes} went to {broken.environment}, not {env}")
 
 
-def _record_start(ws: Workspace, engine: Engine, dep_id: int, the_plan: Plan) -> None:
-    """The project and release facts; a problem is said, never fatal to the deployment."""
+def _record_start(ws: Workspace, dep_id: int, the_plan: Plan) -> None:
+    """The project and release facts, never fatal: what is missing is recorded (a
+    ``release.incomplete`` event), not shown, so the live view keeps its shape."""
     from releasegate.errors import ReleasegateError
     from releasegate.service.releases import record_start
 
     try:
-        missing = record_start(ws, dep_id, the_plan)
+        record_start(ws, dep_id, the_plan)
     except ReleasegateError as exc:
-        missing = f"release facts not recorded: {exc}"
-    if missing is not None:
-        engine.reporter.event("release.incomplete", {"id": dep_id, "reason": missing})
+        ws.store.append_event("release.incomplete", {"reason": f"release facts not recorded: {exc}"},
+                              deployment_id=dep_id)
 
 
 async def _deploy_under_lease(
@@ -186,7 +186,7 @@ async def _deploy_under_lease(
     fixes: int | None = None,
 ) -> Outcome:
     dep = engine.begin(the_plan, reason=request.reason, emergency=request.emergency)
-    _record_start(ws, engine, dep.id, the_plan)
+    _record_start(ws, dep.id, the_plan)
     verdict = decide(ws.config, ws.store, actor, request)
     ws.store.append_event("policy.decision", verdict.record, deployment_id=dep.id)
     if verdict.overridden:
@@ -233,7 +233,7 @@ def _record_end(
     try:
         record_end(ws, actor.name, dep_id, the_plan, result.status, result.detail)
     except ReleasegateError as exc:  # the deployment's own record is complete already
-        engine.reporter.event("release.incomplete", {"id": dep_id, "reason": str(exc)})
+        ws.store.append_event("release.incomplete", {"reason": str(exc)}, deployment_id=dep_id)
 
 
 def _anchored(ws: Workspace, engine: Engine, result: Outcome) -> Outcome:
