@@ -18,6 +18,12 @@ from releasegate.identity import Actor
 from releasegate.service.auth import authorize
 from releasegate.service.gate import Request, Verdict, decide
 from releasegate.service.inputs import check_environment, check_kind, check_version
+from releasegate.service.notifying import (
+    Dispatcher,
+    NotifyingReporter,
+    notifications,
+    notify_overdue,
+)
 from releasegate.service.results import Outcome
 from releasegate.service.workspace import Workspace
 
@@ -142,12 +148,35 @@ def deploy(
         _check_fixes(ws, env, kind, fixes)
     if overrides:
         authorize(ws.config, actor, "override")
-    engine, the_plan = make_plan(
-        ws, actor, env, version, kind=kind, emergency=emergency, flags=flags, reporter=reporter
-    )
     request = Request(
         env, version, kind, emergency=emergency, override_freeze=override_freeze,
         overrides=tuple(overrides), reason=reason,
+    )
+    with notifications(ws) as dispatcher:
+        if dispatcher is not None:
+            notify_overdue(ws, dispatcher)
+            reporter = _notifying(ws, actor, reporter, dispatcher, env, version, kind)
+        return _deploy(ws, actor, request, flags=flags, reporter=reporter, confirm=confirm, fixes=fixes)
+
+
+def _notifying(
+    ws: Workspace, actor: Actor, reporter: Reporter | None, dispatcher: Dispatcher, env: str,
+    version: str, kind: str,
+) -> Reporter:
+    return NotifyingReporter(
+        reporter, dispatcher,
+        deployment={"environment": env, "version": version, "kind": kind, "user": actor.name},
+        confirmations={c.id: c.text for c in ws.config.confirmations},
+    )
+
+
+def _deploy(
+    ws: Workspace, actor: Actor, request: Request, *, flags: Collection[str],
+    reporter: Reporter | None, confirm: Callable[[Plan], bool] | None, fixes: int | None,
+) -> Outcome:
+    env, version, kind, emergency = request.environment, request.version or "", request.kind, request.emergency
+    engine, the_plan = make_plan(
+        ws, actor, env, version, kind=kind, emergency=emergency, flags=flags, reporter=reporter
     )
     advice = decide(ws.config, ws.store, actor, request)
     if not advice.allowed:  # refuse early, without taking the lease, when it is clear
@@ -271,8 +300,11 @@ def rollback(
     if to is not None:
         check_version(ws.config, to)
         _check_rollback_target(ws, env, to)
-    engine = ws.engine(actor, reporter)
-    outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
+    with notifications(ws) as dispatcher:
+        if dispatcher is not None:
+            reporter = _notifying(ws, actor, reporter, dispatcher, env, to or "the previous version", "rollback")
+        engine = ws.engine(actor, reporter)
+        outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
     result = _outcome(outcome, env, to or "")
     if result.deployment_id is not None:
         ws.store.set_project(result.deployment_id, ws.config.project)
