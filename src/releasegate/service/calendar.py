@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releasegate.errors import UsageError
@@ -13,7 +15,7 @@ from releasegate.service.results import Done
 from releasegate.service.workspace import Workspace
 
 if TYPE_CHECKING:
-    from releasegate.store.api import CampaignRecord, FreezeRecord, IncidentRecord, ObligationRecord
+    from releasegate.store.api import CampaignRecord, FreezeRecord, IncidentRecord
 
 
 def _target(ws: Workspace, env: str) -> str | None:
@@ -152,14 +154,73 @@ def list_campaigns(ws: Workspace, actor: Actor) -> list[CampaignRecord]:
     return ws.store.list_campaigns()
 
 
-def list_obligations(ws: Workspace, actor: Actor, *, include_closed: bool = False) -> list[ObligationRecord]:
-    return ws.store.list_obligations(open_only=not include_closed)
+@dataclass(frozen=True)
+class Owed:
+    """An obligation with its owner: whoever ran the deployment that owes it."""
+
+    id: int
+    deployment_id: int
+    kind: str
+    text: str
+    due_at: datetime
+    owner: str | None
+    closed_at: datetime | None
+    close_note: str | None
+
+    def overdue(self, now: datetime) -> bool:
+        return self.closed_at is None and self.due_at < now
 
 
-def close_obligation(ws: Workspace, actor: Actor, id: int, *, note: str | None = None) -> Done:
+def list_obligations(ws: Workspace, actor: Actor, *, include_closed: bool = False) -> list[Owed]:
+    """Obligations, soonest due first, each with its owner."""
+    store = ws.store
+    owners: dict[int, str | None] = {}
+    found: list[Owed] = []
+    for o in store.list_obligations(open_only=not include_closed):
+        if o.deployment_id not in owners:
+            dep = store.get_deployment(o.deployment_id)
+            owners[o.deployment_id] = dep.user if dep else None
+        found.append(Owed(o.id, o.deployment_id, o.kind, o.text, o.due_at, owners[o.deployment_id],
+                          o.closed_at, o.close_note))
+    return found
+
+
+def close_obligation(
+    ws: Workspace, actor: Actor, id: int, *, note: str | None = None, postmortem: Path | None = None
+) -> Done:
+    """Close an obligation; ``postmortem`` links a markdown post-mortem (its path, title
+    and SHA-256 go into the closing note, recorded in the same write)."""
     authorize(ws.config, actor, "obligation.close")
+    link: dict[str, str] | None = None
+    if postmortem is not None:
+        link = _postmortem(ws, postmortem)
+        note = "\n".join(filter(None, [note, f"post-mortem: {link['path']} ({link['title']}) "
+                                             f"sha256:{link['sha256']}"]))
     record = ws.store.close_obligation(id, user=actor.name, note=note)
-    return Done(record.id, f"obligation {record.id} ({record.kind}) closed by {actor.name}",
-                {"kind": record.kind, "closed_by": actor.name, "note": note})
+    return Done(record.id, f"obligation {record.id} ({record.kind}) closed by {actor.name}"
+                + (f", post-mortem {link['path']} linked" if link else ""),
+                {"kind": record.kind, "closed_by": actor.name, "note": note, "postmortem": link})
+
+
+def _postmortem(ws: Workspace, path: Path) -> dict[str, str]:
+    import hashlib
+
+    full = path if path.is_absolute() else Path.cwd() / path
+    if full.suffix.lower() not in (".md", ".markdown"):
+        raise UsageError(f"--postmortem: {path} is not a markdown file (.md)")
+    try:
+        data = full.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--postmortem: cannot read {path}: {exc.strerror}") from None
+    text = data.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise UsageError(f"--postmortem: {path} is empty")
+    title = next((line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")),
+                 full.stem)
+    try:
+        shown = str(full.resolve().relative_to(ws.root))
+    except ValueError:
+        shown = str(full.resolve())
+    return {"path": shown, "title": title[:200], "sha256": hashlib.sha256(data).hexdigest()}
 
 
