@@ -75,9 +75,17 @@ def notifications(ws: Workspace) -> Iterator[Dispatcher | None]:
         return
     from releasegate.config.secrets import SecretResolver
     from releasegate.drivers.notifiers.dispatch import Notifications
+    from releasegate.errors import ReleasegateError
 
-    notes = Notifications(config.notify, config.contacts, config.notifications,
-                          resolve=SecretResolver(ws.root).resolve, workdir=ws.root)
+    try:
+        notes = Notifications(config.notify, config.contacts, config.notifications,
+                              resolve=SecretResolver(ws.root).resolve, workdir=ws.root)
+    except ReleasegateError as exc:
+        # an unset secret or a URL apprise refuses: nobody is told, the deployment goes on,
+        # and the record says why (the message names the key, never the secret)
+        ws.store.append_event("notify.unavailable", {"reason": str(exc)})
+        yield None
+        return
     dispatcher = Dispatcher(notes)
     dispatcher.start()
     try:
