@@ -19,8 +19,15 @@ PROD = environment("production", extra="    url: https://shop.example\n")
 LOW_MIN_N = "metrics: {min_n: 2}\n"
 
 
-def test_metrics_grade_only_with_enough_deployments_and_count_defects(make_ws) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest) -> str | None:
+    """The store: the default SQLite file beside the config, or a fresh PostgreSQL database."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
+
+
+def test_metrics_grade_only_with_enough_deployments_and_count_defects(make_ws, db) -> None:  # type: ignore[no-untyped-def]
     ws = make_ws(PROD, top=LOW_MIN_N)
+    ws.db_url = db
     dev = actor(ws, "dev")
     first = deployments.deploy(ws, dev, "production", "1.0")
     where = service.scope(ws)
@@ -67,8 +74,9 @@ def test_defect_add_refuses_unknown_kinds_and_deployments(make_ws) -> None:  # t
     assert [e.type for e in ws.store.list_events(types=("defect.recorded",))] == []
 
 
-def test_announcement_and_report_come_from_the_records(make_ws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_announcement_and_report_come_from_the_records(make_ws, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ws = make_ws(PROD)
+    ws.db_url = db
     dev = actor(ws, "dev")
     done = deployments.deploy(ws, dev, "production", "2.3.0")
     text = service.announcement(ws, dev, done.deployment_id or 0)
@@ -94,8 +102,9 @@ def _backup(ws, folder: Path, name: str, deployment_id: int | None, *, good: boo
     return int(record.id)
 
 
-def test_prune_archives_old_backups_but_never_an_environments_newest_good_one(make_ws) -> None:  # type: ignore[no-untyped-def]
+def test_prune_archives_old_backups_but_never_an_environments_newest_good_one(make_ws, db) -> None:  # type: ignore[no-untyped-def]
     ws = make_ws(PROD, top="backups: {keep_days: 30, archive: archive}\n")
+    ws.db_url = db
     dev = actor(ws, "dev")
     dep = deployments.deploy(ws, dev, "production", "1.0").deployment_id
     folder = ws.root / "backups"

@@ -18,6 +18,12 @@ from releasegate.store.facts_records import failure_links, outages, release_chan
 from .conftest import actor, environment
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest) -> str | None:
+    """The store: the default SQLite file beside the config, or a fresh PostgreSQL database."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
+
+
 def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
                           text=True).stdout.strip()
@@ -34,8 +40,9 @@ def rows(ws, table):  # type: ignore[no-untyped-def]
         return list(conn.execute(select(table)))
 
 
-def test_first_deployment_records_the_changes_since_the_previous_release(make_ws) -> None:  # type: ignore[no-untyped-def]
+def test_first_deployment_records_the_changes_since_the_previous_release(make_ws, db) -> None:  # type: ignore[no-untyped-def]
     ws = make_ws(environment("production"))
+    ws.db_url = db
     git(ws.root, "init", "-q")
     (ws.root / ".gitignore").write_text(".releasegate/\nlive.txt\n")
     commit(ws.root, "a.txt", "first feature")
@@ -98,8 +105,9 @@ FAILING = """\
 """
 
 
-def test_rollback_links_a_failure_records_downtime_and_owes_a_postmortem(make_ws) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_links_a_failure_records_downtime_and_owes_a_postmortem(make_ws, db) -> None:  # type: ignore[no-untyped-def]
     ws = make_ws(f"  production:\n{FAILING}")
+    ws.db_url = db
     dev = actor(ws, "dev")
     good = deployments.deploy(ws, dev, "production", "1.0")
     assert good.status == "succeeded"
@@ -115,8 +123,9 @@ def test_rollback_links_a_failure_records_downtime_and_owes_a_postmortem(make_ws
     assert [(o.deployment_id, o.kind) for o in owed] == [(bad.deployment_id, "postmortem")]
 
 
-def test_a_hotfix_and_an_incident_link_the_deployment_they_are_about(make_ws) -> None:  # type: ignore[no-untyped-def]
+def test_a_hotfix_and_an_incident_link_the_deployment_they_are_about(make_ws, db) -> None:  # type: ignore[no-untyped-def]
     ws = make_ws(environment("production"))
+    ws.db_url = db
     dev = actor(ws, "dev")
     broken = deployments.deploy(ws, dev, "production", "1.0").deployment_id
     with pytest.raises(UsageError, match="--fixes: there is no deployment 77"):
