@@ -86,3 +86,23 @@ def test_blocked_and_rolled_back_deployments_and_overdue_obligations_are_told(ma
         deployments.deploy(ws, dev, "production", "2.0")
     got = receiver.wait_for(5)
     assert [body["title"] for _, body in got].count(f"⏰ Overdue: postmortem for deployment #{adopted}") == 1
+
+
+def test_a_manual_rollback_is_told_as_one(make_ws, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+    top = FAST + f"notify:\n  - {{url: 'json://127.0.0.1:{receiver.port}/chat', on: ['deployment.rolled_back']}}\n"
+    ws = make_ws(environment("production"), top=top)
+    dev = actor(ws, "dev")
+    deployments.deploy(ws, dev, "production", "1.0")
+    deployments.deploy(ws, dev, "production", "1.1")
+    back = deployments.rollback(ws, dev, "production", reason="checkout slow")
+    assert back.status == "succeeded"
+    [(_, body)] = receiver.wait_for(1)
+    assert body["title"].startswith("↩️ Rolled back: ")
+    assert ws.store.get_deployment(back.deployment_id).project == "t"
+
+
+def test_an_unset_notifier_secret_is_recorded_and_the_deployment_goes_on(make_ws) -> None:  # type: ignore[no-untyped-def]
+    ws = make_ws(environment("production"), top="notify:\n  - {url: '${env:RG_TEST_UNSET_URL}'}\n")
+    assert deployments.deploy(ws, actor(ws, "dev"), "production", "1.0").status == "succeeded"
+    [event] = ws.store.list_events(types=("notify.unavailable",))
+    assert "RG_TEST_UNSET_URL" in str(event.data["reason"])

@@ -245,7 +245,7 @@ async def _deploy_under_lease(
                               note=request.reason)
     outcome = await engine.run(the_plan, dep.id, before_deploy=before_deploy)
     result = _outcome(outcome, request.environment, the_plan.version)
-    _record_end(ws, engine, actor, dep.id, the_plan, result)
+    _record_end(ws, actor, dep.id, result)
     if result.status == "succeeded" and (request.emergency or request.kind == "hotfix"):
         _open_obligations(ws, dep.id)
     elif result.status in ("rolled_back", "rollback_failed"):
@@ -253,14 +253,12 @@ async def _deploy_under_lease(
     return _anchored(ws, engine, result)
 
 
-def _record_end(
-    ws: Workspace, engine: Engine, actor: Actor, dep_id: int, the_plan: Plan, result: Outcome
-) -> None:
+def _record_end(ws: Workspace, actor: Actor, dep_id: int, result: Outcome) -> None:
     from releasegate.errors import ReleasegateError
     from releasegate.service.releases import record_end
 
     try:
-        record_end(ws, actor.name, dep_id, the_plan, result.status, result.detail)
+        record_end(ws, actor.name, dep_id, result.status, result.detail)
     except ReleasegateError as exc:  # the deployment's own record is complete already
         ws.store.append_event("release.incomplete", {"reason": str(exc)}, deployment_id=dep_id)
 
@@ -332,7 +330,10 @@ def resume(ws: Workspace, actor: Actor, id: int | None, *, reporter: Reporter | 
     engine = ws.engine(actor, reporter)
     outcome = asyncio.run(engine.resume(id))
     dep = ws.store.get_deployment(outcome.deployment_id)
-    return _anchored(ws, engine, _outcome(outcome, dep.environment if dep else "", dep.version if dep else ""))
+    result = _outcome(outcome, dep.environment if dep else "", dep.version if dep else "")
+    if dep is not None and dep.kind != "rollback" and not dep.plan.get("check"):
+        _record_end(ws, actor, dep.id, result)  # a resumed deployment goes live or fails too
+    return _anchored(ws, engine, result)
 
 
 def cancel(ws: Workspace, actor: Actor, id: int) -> Outcome:

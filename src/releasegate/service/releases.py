@@ -106,20 +106,19 @@ def _changelog(root: Path, version: str) -> str | None:
     return None
 
 
-def record_end(ws: Workspace, user: str, deployment_id: int, the_plan: Plan, status: str,
-               detail: str) -> None:
+def record_end(ws: Workspace, user: str, deployment_id: int, status: str, detail: str) -> None:
     """After the run: when the release went live, a failed deploy or verification linked
     as a failure, and the maintenance page's time as an outage."""
     store = ws.store
-    release = the_plan.release
     dep = store.get_deployment(deployment_id)
+    if dep is None:
+        return
     if status == "succeeded":
-        at = dep.finished_at if dep is not None and dep.finished_at else datetime.now(UTC)
-        store.mark_live(project=ws.config.project, environment=release.environment,
-                        version=release.version, at=at)
+        store.mark_live(project=ws.config.project, environment=dep.environment,
+                        version=dep.version, at=dep.finished_at or datetime.now(UTC))
     elif status in FAILED and not detail.startswith("gate "):  # a stop at the gates changed nothing
         store.link_failure(deployment_id, cause="verification", user=user, note=detail[:500])
-    _record_outage(ws, deployment_id, dep.finished_at if dep is not None else None)
+    _record_outage(ws, deployment_id, dep.finished_at)
 
 
 def _record_outage(ws: Workspace, deployment_id: int, finished: datetime | None) -> None:
