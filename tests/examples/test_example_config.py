@@ -89,7 +89,8 @@ def test_plan_production(tmp_path: Path) -> None:
 
 
 def test_notification_secrets_are_secret_references() -> None:
-    """The webhook and the status page key reach scripts/notify.py only as references."""
+    """The webhooks and the status page key reach scripts/notify.py, the statuspage steps
+    and notify: only as references."""
     config = load_config(CONFIG)
     seen = 0
     for env in config.environments.values():
@@ -102,4 +103,9 @@ def test_notification_secrets_are_secret_references() -> None:
                 for name, value in passed.items():
                     assert value == f"${{env:{name}}}", f"{step.id}: {name} is not a secret reference"
                 seen += 1
+            if step.uses == "statuspage":  # the maintenance's open and resolve
+                assert step.with_["page"] == "${env:STATUSPAGE_PAGE_URL}", step.id
+                assert step.with_["api_key"] == "${env:STATUSPAGE_API_KEY}", step.id
+                seen += 1
     assert seen >= 8
+    assert [route.url for route in config.notify] == ["${env:SLACK_NOTIFY_URL}"]

@@ -44,9 +44,11 @@ LISTED = (
     "approve",
     "confirm",
     "obligation.close",
+    "defect.add",
     "audit.anchor",
 )
-OPS = ("freeze.add", "freeze.remove", "incident.open", "incident.close", "campaign.add", "adopt")
+OPS = ("freeze.add", "freeze.remove", "incident.open", "incident.close", "campaign.add", "adopt",
+       "backups.prune")
 ADMIN = ("freeze.remove-hard", "override", "token.create", "token.revoke")
 
 

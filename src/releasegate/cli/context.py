@@ -14,10 +14,10 @@ if TYPE_CHECKING:
 DEFAULT_CONFIG = "releasegate.yaml"
 RUN_NO_STEP = frozenset({
     "history", "show", "status", "policy", "audit", "obligation", "freeze", "incident",
-    "campaign", "approve", "confirm", "cancel",
+    "campaign", "approve", "confirm", "cancel", "metrics", "report", "defect", "backups",
 })
 """Commands that run no step: the config's drivers are not imported to check them."""
-READ_ONLY = frozenset({"history", "show", "status", "policy"})
+READ_ONLY = frozenset({"history", "show", "status", "policy", "metrics", "report"})
 """Commands that only read the store: it is neither created nor migrated for them."""
 
 

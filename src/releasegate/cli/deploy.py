@@ -68,6 +68,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
         flag: FlagOption = None,
+        fixes: Annotated[
+            int | None,
+            typer.Option("--fixes", help="The earlier deployment this hotfix repairs (linked as a failure)."),
+        ] = None,
     ) -> int:
         """Deploy VERSION to ENV: gates, deploy steps, verification, rollback on failure."""
         from releasegate.cli import deploy_impl
@@ -83,6 +87,7 @@ def register(app: typer.Typer) -> None:
             overrides=override or [],
             yes=yes,
             flags=flag or [],
+            fixes=fixes,
         )
 
     @app.command()
@@ -158,10 +163,15 @@ def register(app: typer.Typer) -> None:
         format: Annotated[
             str, typer.Option("--format", help="text, md or json.")
         ] = "text",
+        announcement: Annotated[
+            bool, typer.Option("--announcement", help="The checklist's deployment announcement instead.")
+        ] = False,
     ) -> int:
         """A deployment as a filled-in checklist, each item with its evidence."""
         from releasegate.cli import show_view
 
+        if announcement:
+            return show_view.show_announcement(globals_of(ctx), id)
         return show_view.show_deployment(globals_of(ctx), id, fmt=format)
 
     @app.command()

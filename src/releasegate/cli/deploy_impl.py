@@ -77,6 +77,7 @@ def deploy(
     overrides: list[str],
     yes: bool,
     flags: list[str] | None = None,
+    fixes: int | None = None,
 ) -> int:
     """``releasegate deploy``."""
     interactive = not yes and not g.json and sys.stdin.isatty() and sys.stdout.isatty()
@@ -92,7 +93,7 @@ def deploy(
         outcome = deployments.deploy(
             g.workspace, g.actor, env, version, kind=kind, emergency=emergency, reason=reason,
             override_freeze=override_freeze, overrides=overrides, flags=flags or [],
-            reporter=view, confirm=ask if interactive else None,
+            reporter=view, confirm=ask if interactive else None, fixes=fixes,
         )
     if outcome.deployment_id is None and outcome.status == "cancelled":
         Console(stderr=True).print("not deployed")

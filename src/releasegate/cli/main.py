@@ -14,7 +14,16 @@ from typing import Annotated
 
 import typer
 
-from releasegate.cli import audit, checklist, configure, deploy, later, obligations, policy, target
+from releasegate.cli import (
+    audit,
+    checklist,
+    configure,
+    deploy,
+    metrics,
+    obligations,
+    policy,
+    target,
+)
 from releasegate.cli.context import Globals
 from releasegate.cli.errors import handle
 
@@ -62,7 +71,7 @@ policy.register(app)
 audit.register(app)
 obligations.register(app)
 target.register(app)
-later.register(app)
+metrics.register(app)
 
 
 GC_THRESHOLD = 200_000

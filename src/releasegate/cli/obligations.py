@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,12 +33,15 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         id: Annotated[int, typer.Argument(help="Obligation id.")],
         note: Annotated[str | None, typer.Option("--note", help="What was done.")] = None,
+        postmortem: Annotated[
+            Path | None, typer.Option("--postmortem", help="The post-mortem (a markdown file) to link.")
+        ] = None,
     ) -> int:
         """Close an obligation, as yourself, with a note (recorded)."""
         from releasegate.service import calendar
 
         g = globals_of(ctx)
-        done = calendar.close_obligation(g.workspace, g.actor, id, note=note)
+        done = calendar.close_obligation(g.workspace, g.actor, id, note=note, postmortem=postmortem)
         print(json.dumps(done.to_json()) if g.json else done.text)
         return Exit.OK
 
@@ -52,14 +56,16 @@ def list_obligations(g: Globals, *, include_closed: bool) -> int:
     if g.json:
         print(json.dumps([
             {"id": o.id, "deployment": o.deployment_id, "kind": o.kind, "text": o.text,
-             "due_at": o.due_at.isoformat(), "overdue": o.due_at < now}
+             "owner": o.owner, "due_at": o.due_at.isoformat(), "overdue": o.overdue(now),
+             "closed_at": o.closed_at.isoformat() if o.closed_at else None, "note": o.close_note}
             for o in rows
         ], indent=2))
         return Exit.OK
     if not rows:
         print("no open obligations")
     for o in rows:
-        state = "OVERDUE" if o.due_at < now else "due"
-        print(f"{o.id}  deployment {o.deployment_id}  {o.kind}: {o.text} — {state} "
+        state = "closed, was due" if o.closed_at else "OVERDUE" if o.overdue(now) else "due"
+        owner = f" (owner {o.owner})" if o.owner else ""
+        print(f"{o.id}  deployment {o.deployment_id}{owner}  {o.kind}: {o.text} — {state} "
               f"{o.due_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}")
     return Exit.OK

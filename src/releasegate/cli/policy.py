@@ -87,12 +87,16 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--impact", help="Share of users affected, e.g. 60%.")
         ] = "100%",
         env: Annotated[str, typer.Option("--env", help="Environment.")] = "production",
+        deployment: Annotated[
+            int | None,
+            typer.Option("--deployment", help="The deployment that caused it (linked as a failure)."),
+        ] = None,
     ) -> int:
         """Open an incident; prints the decision matrix's action and deadline."""
         from releasegate.cli import policy_impl
 
         return policy_impl.incident_open(
-            globals_of(ctx), title, severity=severity, impact=impact, env=env
+            globals_of(ctx), title, severity=severity, impact=impact, env=env, deployment=deployment
         )
 
     @incident.command("close")

@@ -65,9 +65,11 @@ def freeze_remove(g: Globals, id: int) -> int:
     return _done(g, calendar.remove_freeze(g.workspace, g.actor, id))
 
 
-def incident_open(g: Globals, title: str, *, severity: str, impact: str, env: str) -> int:
+def incident_open(
+    g: Globals, title: str, *, severity: str, impact: str, env: str, deployment: int | None = None
+) -> int:
     return _done(g, calendar.open_incident(
-        g.workspace, g.actor, title, severity=severity, impact=impact, env=env
+        g.workspace, g.actor, title, severity=severity, impact=impact, env=env, deployment=deployment
     ))
 
 

@@ -63,6 +63,15 @@ def show_deployment(g: Globals, id: int, *, fmt: str) -> int:
     return Exit.OK
 
 
+def show_announcement(g: Globals, id: int) -> int:
+    """The deployment announcement, rendered from the deployment's records."""
+    from releasegate.service.metrics import announcement
+
+    text = announcement(g.workspace, g.actor, id)
+    print(json.dumps({"deployment": id, "announcement": text}) if g.json else text, end="" if not g.json else "\n")
+    return Exit.OK
+
+
 def _people(report: dict[str, object]) -> list[str]:
     """Who approved and signed, what policy decided, and any override."""
     lines = ["", "## Sign-offs and policy", ""]

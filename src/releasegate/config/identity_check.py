@@ -43,6 +43,8 @@ Action = Literal[
     "incident.close",
     "campaign.add",
     "obligation.close",
+    "defect.add",
+    "backups.prune",
     "audit.anchor",
     "token.create",
     "token.revoke",
@@ -72,6 +74,9 @@ DEFAULT_PERMISSIONS: Mapping[Action, tuple[str, ...]] = {
     "incident.close": _OPS,
     "campaign.add": _OPS,
     "obligation.close": (ANYONE_LISTED,),
+    # anyone may report what a deployment broke; deleting or moving backups is ops' call
+    "defect.add": (ANYONE_LISTED,),
+    "backups.prune": _OPS,
     "audit.anchor": (ANYONE_LISTED,),
     "token.create": ("admin",),
     "token.revoke": ("admin",),

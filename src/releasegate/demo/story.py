@@ -182,6 +182,7 @@ class Story:
         self.rg("dave", "history")
         self.rg("dave", "show", str(self.ids["production 1.2.0"]), "--format", "md")
         self.rg("dave", "audit", "verify")
+        self._records_that_count()
         took = time.monotonic() - self.started
         self.console.print(Panel.fit(
             f"Done in {took:.0f}s. Explore what was recorded:\n"
@@ -191,6 +192,16 @@ class Story:
             f"  releasegate -c {ws.config} checklist coverage",
             border_style="green",
         ))
+
+    def _records_that_count(self) -> None:
+        """The ending: what people heard through notify:, the figures, the announcement."""
+        self.act("8. What the records say", "What the team was told through notify: (apprise, "
+                 "in the background), every figure against the checklist's targets — graded only "
+                 "once there are enough deployments — and production's announcement, all from "
+                 "this demo's own records.")
+        self._announcements()
+        self.rg("dave", "metrics", "--env", "all")
+        self.rg("dave", "show", str(self.ids["production 1.2.0"]), "--announcement")
 
     def _announcements(self) -> None:
         """What people were told (Slack and the status page, as the local server saw it)."""
@@ -227,6 +238,10 @@ def demo(*, keep: bool) -> int:
     ws = prepare()
     mocks, base = demo_mocks.start()
     os.environ.update(mocks.env())
+    # notify: posts through apprise's generic JSON webhook, its keys renamed to Slack's
+    os.environ["SLACK_NOTIFY_URL"] = (
+        f"json://{base.removeprefix('http://')}{mocks.webhook_path}?:message=text&:channel=%23deployments"
+    )
     ws.changes.append(f"Slack and the status page are a local server speaking their APIs ({base})")
     story = Story(console, ws, mocks)
     try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releasegate.errors import UsageError
@@ -13,7 +15,7 @@ from releasegate.service.results import Done
 from releasegate.service.workspace import Workspace
 
 if TYPE_CHECKING:
-    from releasegate.store.api import CampaignRecord, FreezeRecord, IncidentRecord, ObligationRecord
+    from releasegate.store.api import CampaignRecord, FreezeRecord, IncidentRecord
 
 
 def _target(ws: Workspace, env: str) -> str | None:
@@ -61,9 +63,11 @@ def remove_freeze(ws: Workspace, actor: Actor, id: int) -> Done:
 
 
 def open_incident(
-    ws: Workspace, actor: Actor, title: str, *, severity: str, impact: str, env: str
+    ws: Workspace, actor: Actor, title: str, *, severity: str, impact: str, env: str,
+    deployment: int | None = None,
 ) -> Done:
-    """Open an incident: the decision matrix's action and deadline; it may freeze deploys."""
+    """Open an incident: the decision matrix's action and deadline; it may freeze deploys.
+    ``deployment`` names the deployment that caused it: linked as its failure."""
     from releasegate.policy.api import incident_action, parse_impact
     from releasegate.policy.freezes import SEVERITIES, severity_rank
     from releasegate.policy.labels import human_duration, utc_label
@@ -79,12 +83,17 @@ def open_incident(
     share = parse_impact(impact)
     config = ws.config
     target = _target(ws, env)
+    if deployment is not None and ws.store.get_deployment(deployment) is None:
+        raise UsageError(f"--deployment: there is no deployment {deployment}")
     action = incident_action(config, severity, share, datetime.now(UTC))
     record = ws.store.open_incident(
         title=title, severity=severity, impact=share, environment=target, user=actor.name,
         action=action.action, deadline=action.deadline,
     )
-    lines = [f"incident {record.id} opened: {title}",
+    if deployment is not None:
+        ws.store.link_failure(deployment, cause="incident", user=actor.name, incident_id=record.id)
+    lines = [f"incident {record.id} opened: {title}"
+             + (f" (caused by deployment {deployment})" if deployment is not None else ""),
              f"action: {action.action} within {human_duration(action.within)} "
              f"(deadline {utc_label(action.deadline)})"]
     frozen = [
@@ -98,7 +107,8 @@ def open_incident(
     return Done(
         record.id, "\n".join(lines),
         {"title": title, "severity": severity, "impact": share, "environment": target,
-         "action": action.action, "deadline": action.deadline.isoformat(), "frozen": frozen},
+         "action": action.action, "deadline": action.deadline.isoformat(), "frozen": frozen,
+         "deployment": deployment},
     )
 
 
@@ -146,15 +156,74 @@ def list_campaigns(ws: Workspace, actor: Actor) -> list[CampaignRecord]:
     return ws.store.list_campaigns()
 
 
-def list_obligations(ws: Workspace, actor: Actor, *, include_closed: bool = False) -> list[ObligationRecord]:
-    return ws.store.list_obligations(open_only=not include_closed)
+@dataclass(frozen=True)
+class Owed:
+    """An obligation with its owner: whoever ran the deployment that owes it."""
+
+    id: int
+    deployment_id: int
+    kind: str
+    text: str
+    due_at: datetime
+    owner: str | None
+    closed_at: datetime | None
+    close_note: str | None
+
+    def overdue(self, now: datetime) -> bool:
+        return self.closed_at is None and self.due_at < now
 
 
-def close_obligation(ws: Workspace, actor: Actor, id: int, *, note: str | None = None) -> Done:
+def list_obligations(ws: Workspace, actor: Actor, *, include_closed: bool = False) -> list[Owed]:
+    """Obligations, soonest due first, each with its owner."""
+    store = ws.store
+    owners: dict[int, str | None] = {}
+    found: list[Owed] = []
+    for o in store.list_obligations(open_only=not include_closed):
+        if o.deployment_id not in owners:
+            dep = store.get_deployment(o.deployment_id)
+            owners[o.deployment_id] = dep.user if dep else None
+        found.append(Owed(o.id, o.deployment_id, o.kind, o.text, o.due_at, owners[o.deployment_id],
+                          o.closed_at, o.close_note))
+    return found
+
+
+def close_obligation(
+    ws: Workspace, actor: Actor, id: int, *, note: str | None = None, postmortem: Path | None = None
+) -> Done:
+    """Close an obligation; ``postmortem`` links a markdown post-mortem (its path, title
+    and SHA-256 go into the closing note, recorded in the same write)."""
     authorize(ws.config, actor, "obligation.close")
     check_id(id, "obligation")
+    link: dict[str, str] | None = None
+    if postmortem is not None:
+        link = _postmortem(ws, postmortem)
+        note = "\n".join(filter(None, [note, f"post-mortem: {link['path']} ({link['title']}) "
+                                             f"sha256:{link['sha256']}"]))
     record = ws.store.close_obligation(id, user=actor.name, note=note)
-    return Done(record.id, f"obligation {record.id} ({record.kind}) closed by {actor.name}",
-                {"kind": record.kind, "closed_by": actor.name, "note": note})
+    return Done(record.id, f"obligation {record.id} ({record.kind}) closed by {actor.name}"
+                + (f", post-mortem {link['path']} linked" if link else ""),
+                {"kind": record.kind, "closed_by": actor.name, "note": note, "postmortem": link})
+
+
+def _postmortem(ws: Workspace, path: Path) -> dict[str, str]:
+    import hashlib
+
+    full = path if path.is_absolute() else Path.cwd() / path
+    if full.suffix.lower() not in (".md", ".markdown"):
+        raise UsageError(f"--postmortem: {path} is not a markdown file (.md)")
+    try:
+        data = full.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--postmortem: cannot read {path}: {exc.strerror}") from None
+    text = data.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise UsageError(f"--postmortem: {path} is empty")
+    title = next((line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")),
+                 full.stem)
+    try:
+        shown = str(full.resolve().relative_to(ws.root))
+    except ValueError:
+        shown = str(full.resolve())
+    return {"path": shown, "title": title[:200], "sha256": hashlib.sha256(data).hexdigest()}
 
 

@@ -18,6 +18,12 @@ from releasegate.identity import Actor
 from releasegate.service.auth import authorize
 from releasegate.service.gate import Request, Verdict, decide
 from releasegate.service.inputs import check_environment, check_id, check_kind, check_version
+from releasegate.service.notifying import (
+    Dispatcher,
+    NotifyingReporter,
+    notifications,
+    notify_overdue,
+)
 from releasegate.service.results import Outcome
 from releasegate.service.workspace import Workspace
 
@@ -125,28 +131,55 @@ def deploy(
     flags: Collection[str] = (),
     reporter: Reporter | None = None,
     confirm: Callable[[Plan], bool] | None = None,
+    fixes: int | None = None,
 ) -> Outcome:
     """Deploy ``version`` to ``env``: gates, deploy steps, verification, rollback on failure.
 
     ``overrides`` names policy rules to go past (break-glass: needs the ``override``
     permission and a ``reason``). ``confirm`` is asked with the plan before anything is
     recorded (an interactive "are you sure?"); False ends it with status ``cancelled``
-    and no record."""
+    and no record. ``fixes`` names an earlier deployment this hotfix repairs: it is linked
+    as a failure (``--fixes``; the kind becomes ``hotfix``)."""
     if emergency and not reason:
         raise UsageError("--emergency needs --reason TEXT (it is recorded)")
     if overrides and not (reason and reason.strip()):
         raise UsageError("--override needs --reason TEXT (who went past policy, and why, is recorded)")
-    if emergency and kind == "normal":
+    if (emergency or fixes is not None) and kind == "normal":
         kind = "hotfix"
     authorize(ws.config, actor, "deploy")
+    if fixes is not None:
+        _check_fixes(ws, env, kind, fixes)
     if overrides:
         authorize(ws.config, actor, "override")
-    engine, the_plan = make_plan(
-        ws, actor, env, version, kind=kind, emergency=emergency, flags=flags, reporter=reporter
-    )
     request = Request(
         env, version, kind, emergency=emergency, override_freeze=override_freeze,
         overrides=tuple(overrides), reason=reason,
+    )
+    with notifications(ws) as dispatcher:
+        if dispatcher is not None:
+            notify_overdue(ws, dispatcher)
+            reporter = _notifying(ws, actor, reporter, dispatcher, env, version, kind)
+        return _deploy(ws, actor, request, flags=flags, reporter=reporter, confirm=confirm, fixes=fixes)
+
+
+def _notifying(
+    ws: Workspace, actor: Actor, reporter: Reporter | None, dispatcher: Dispatcher, env: str,
+    version: str, kind: str,
+) -> Reporter:
+    return NotifyingReporter(
+        reporter, dispatcher,
+        deployment={"environment": env, "version": version, "kind": kind, "user": actor.name},
+        confirmations={c.id: c.text for c in ws.config.confirmations},
+    )
+
+
+def _deploy(
+    ws: Workspace, actor: Actor, request: Request, *, flags: Collection[str],
+    reporter: Reporter | None, confirm: Callable[[Plan], bool] | None, fixes: int | None,
+) -> Outcome:
+    env, version, kind, emergency = request.environment, request.version or "", request.kind, request.emergency
+    engine, the_plan = make_plan(
+        ws, actor, env, version, kind=kind, emergency=emergency, flags=flags, reporter=reporter
     )
     advice = decide(ws.config, ws.store, actor, request)
     if not advice.allowed:  # refuse early, without taking the lease, when it is clear
@@ -154,13 +187,38 @@ def deploy(
         raise _refuse(ws, advice)
     if confirm is not None and not confirm(the_plan):
         return Outcome(None, "cancelled", "not confirmed", env, version)
-    return asyncio.run(_deploy_under_lease(ws, engine, actor, the_plan, request))
+    return asyncio.run(_deploy_under_lease(ws, engine, actor, the_plan, request, fixes))
+
+
+def _check_fixes(ws: Workspace, env: str, kind: str, fixes: int) -> None:
+    if kind != "hotfix":
+        raise UsageError(f"--fixes: a {kind} deployment fixes nothing; only a hotfix does (--kind hotfix)")
+    broken = ws.store.get_deployment(fixes)
+    if broken is None:
+        raise UsageError(f"--fixes: there is no deployment {fixes}")
+    if broken.environment != env:
+        raise UsageError(f"--fixes: deployment {fixes} went to {broken.environment}, not {env}")
+
+
+def _record_start(ws: Workspace, dep_id: int, the_plan: Plan) -> None:
+    """The project and release facts, never fatal: what is missing is recorded (a
+    ``release.incomplete`` event), not shown, so the live view keeps its shape."""
+    from releasegate.errors import ReleasegateError
+    from releasegate.service.releases import record_start
+
+    try:
+        record_start(ws, dep_id, the_plan)
+    except ReleasegateError as exc:
+        ws.store.append_event("release.incomplete", {"reason": f"release facts not recorded: {exc}"},
+                              deployment_id=dep_id)
 
 
 async def _deploy_under_lease(
-    ws: Workspace, engine: Engine, actor: Actor, the_plan: Plan, request: Request
+    ws: Workspace, engine: Engine, actor: Actor, the_plan: Plan, request: Request,
+    fixes: int | None = None,
 ) -> Outcome:
     dep = engine.begin(the_plan, reason=request.reason, emergency=request.emergency)
+    _record_start(ws, dep.id, the_plan)
     verdict = decide(ws.config, ws.store, actor, request)
     ws.store.append_event("policy.decision", verdict.record, deployment_id=dep.id)
     if verdict.overridden:
@@ -185,11 +243,27 @@ async def _deploy_under_lease(
         _report_blocked(engine, again, dep.id)
         return again.summary() + " (decided again before the deploy phase)"
 
+    if fixes is not None:
+        ws.store.link_failure(fixes, cause="hotfix", user=actor.name, fixed_by=dep.id,
+                              note=request.reason)
     outcome = await engine.run(the_plan, dep.id, before_deploy=before_deploy)
     result = _outcome(outcome, request.environment, the_plan.version)
+    _record_end(ws, actor, dep.id, result)
     if result.status == "succeeded" and (request.emergency or request.kind == "hotfix"):
         _open_obligations(ws, dep.id)
+    elif result.status in ("rolled_back", "rollback_failed"):
+        _open_obligations(ws, dep.id, kinds=("postmortem",))
     return _anchored(ws, engine, result)
+
+
+def _record_end(ws: Workspace, actor: Actor, dep_id: int, result: Outcome) -> None:
+    from releasegate.errors import ReleasegateError
+    from releasegate.service.releases import record_end
+
+    try:
+        record_end(ws, actor.name, dep_id, result.status, result.detail)
+    except ReleasegateError as exc:  # the deployment's own record is complete already
+        ws.store.append_event("release.incomplete", {"reason": str(exc)}, deployment_id=dep_id)
 
 
 def _anchored(ws: Workspace, engine: Engine, result: Outcome) -> Outcome:
@@ -202,12 +276,16 @@ def _anchored(ws: Workspace, engine: Engine, result: Outcome) -> Outcome:
     return result
 
 
-def _open_obligations(ws: Workspace, deployment_id: int) -> None:
-    """After an emergency deployment: close monitoring and a post-mortem, with deadlines."""
+def _open_obligations(
+    ws: Workspace, deployment_id: int, kinds: tuple[str, ...] = ("monitor", "postmortem")
+) -> None:
+    """After an emergency deployment: close monitoring and a post-mortem, with deadlines;
+    after a rollback: the post-mortem. The deployment's user owns them."""
     from releasegate.policy.api import emergency_obligations
 
     for o in emergency_obligations(ws.config, datetime.now(UTC)):
-        ws.store.add_obligation(deployment_id=deployment_id, kind=o.kind, text=o.text, due_at=o.due_at)
+        if o.kind in kinds:
+            ws.store.add_obligation(deployment_id=deployment_id, kind=o.kind, text=o.text, due_at=o.due_at)
 
 
 def rollback(
@@ -223,9 +301,17 @@ def rollback(
     if to is not None:
         check_version(ws.config, to)
         _check_rollback_target(ws, env, to)
-    engine = ws.engine(actor, reporter)
-    outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
-    return _anchored(ws, engine, _outcome(outcome, env, to or ""))
+    with notifications(ws) as dispatcher:
+        if dispatcher is not None:
+            reporter = _notifying(ws, actor, reporter, dispatcher, env, to or "the previous version", "rollback")
+        engine = ws.engine(actor, reporter)
+        outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
+    result = _outcome(outcome, env, to or "")
+    if result.deployment_id is not None:
+        ws.store.set_project(result.deployment_id, ws.config.project)
+        if result.status == "succeeded":  # undoing a release is owed a post-mortem
+            _open_obligations(ws, result.deployment_id, kinds=("postmortem",))
+    return _anchored(ws, engine, result)
 
 
 def _check_rollback_target(ws: Workspace, env: str, to: str) -> None:
@@ -249,7 +335,10 @@ def resume(ws: Workspace, actor: Actor, id: int | None, *, reporter: Reporter | 
     engine = ws.engine(actor, reporter)
     outcome = asyncio.run(engine.resume(id))
     dep = ws.store.get_deployment(outcome.deployment_id)
-    return _anchored(ws, engine, _outcome(outcome, dep.environment if dep else "", dep.version if dep else ""))
+    result = _outcome(outcome, dep.environment if dep else "", dep.version if dep else "")
+    if dep is not None and dep.kind != "rollback" and not dep.plan.get("check"):
+        _record_end(ws, actor, dep.id, result)  # a resumed deployment goes live or fails too
+    return _anchored(ws, engine, result)
 
 
 def cancel(ws: Workspace, actor: Actor, id: int) -> Outcome:
@@ -298,6 +387,7 @@ def adopt(
     the_plan = compile_plan(ws.config, env, release, engine.registry)
     why = reason or f"{version} was live in {env} before releasegate took over"
     dep = engine.begin(the_plan, reason=f"adopted: {why}")
+    ws.store.set_project(dep.id, ws.config.project)
     ws.store.append_event(
         "deployment.adopted",
         {"environment": env, "version": version, "reason": why, "actor": actor.to_json()},

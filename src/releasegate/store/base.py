@@ -98,6 +98,11 @@ class StoreBase:
         return self._clock().astimezone(UTC)
 
     @property
+    def sql_engine(self) -> Engine:
+        """The SQLAlchemy engine, for read-only reports that compute in SQL (metrics)."""
+        return self._engine
+
+    @property
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._engine.dialect.name
