@@ -76,7 +76,7 @@ def test_an_unreachable_service_fails_and_is_reported() -> None:
     [delivery] = _run(notes, ("deployment.succeeded", {"deployment": DEPLOYMENT}))
     assert (delivery.status, delivery.attempts, delivery.deployment_id) == ("failed", 3, 7)
     assert delivery.error is not None
-    assert delivery.error.startswith(f"json://127.0.0.1:{port}/x: ")
+    assert delivery.error.startswith(f"json://127.0.0.1:{port}/…: ")
 
 
 def test_publish_never_waits_for_a_slow_service(receiver: Receiver) -> None:
@@ -140,10 +140,19 @@ def test_urgent_events_reach_who_is_available_and_the_rest_wait(receiver: Receiv
         ("deployment.failed", {"deployment": DEPLOYMENT, "detail": "smoke failed"}),
         ("deployment.succeeded", {"deployment": DEPLOYMENT}),
     )
-    sent = sorted((d.event, d.destination.rsplit("/", 1)[-1], d.status, d.due_at) for d in deliveries)
+    sent = sorted((d.event, d.destination.split(" <", 1)[0], d.status, d.due_at) for d in deliveries)
     nine_am = datetime(2026, 1, 7, 3, 30, tzinfo=UTC)  # 09:00 in Kolkata
     assert sent == [
         ("deployment.failed", "on-call", "sent", None),
         ("deployment.succeeded", "backend-lead", "deferred", nine_am),
         ("deployment.succeeded", "on-call", "sent", None),
     ]
+
+
+def test_a_token_in_a_webhook_path_is_never_in_the_label() -> None:
+    from releasegate.drivers.notifiers.apprise_send import destination
+
+    for url in ("json://127.0.0.1:8065/hooks/t0k3n-abcdef123456", "mmost://127.0.0.1:8065/t0k3n-abcdef123456"):
+        label = destination(url).label
+        assert "t0k3n" not in label, label
+        assert label.endswith("/…")

@@ -43,8 +43,24 @@ def destination(url: str, *, where: str = "notify") -> Destination:
     if plugin is None:
         raise DriverError(f"{where}: apprise cannot use this {scheme}:// URL (unknown "
                           "service, or a part of it is malformed)")
-    label = str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
-    return Destination(url, label)
+    private = str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
+    return Destination(url, _label(private))
+
+
+def _label(private: str) -> str:
+    """How a destination is named in records and messages: the scheme and host only. A
+    path can carry a token (a webhook's ``/hooks/T0K3N``, ``json://host/secret``) that
+    apprise's privacy mode leaves as it is, so it is shown as ``/…``."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(private)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return private.split("://", 1)[0] + "://…"
+    tail = "/…" if parts.path.strip("/") else ""
+    return f"{parts.scheme}://{host}{port}{tail}"
 
 
 def send_now(dest: Destination, *, title: str, body: str, timeout: float) -> None:

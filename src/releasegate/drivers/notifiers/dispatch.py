@@ -107,8 +107,8 @@ class Notifications:
                        None)
             for i, r in enumerate(routes)
         ] + [
-            _Recipient(destination(resolve(c.reach), where=f"contacts[{i}].reach"), tuple(c.on),
-                       None, c)
+            _Recipient(_named(destination(resolve(c.reach), where=f"contacts[{i}].reach"), c.role),
+                       tuple(c.on), None, c)
             for i, c in enumerate(contacts)
         ]
         self._queue: asyncio.Queue[_Job] | None = None
@@ -236,3 +236,8 @@ class Notifications:
             self._result(job, "deferred", None)
         self._timers.clear()
         return list(self.deliveries)
+
+
+def _named(dest: Destination, role: str) -> Destination:
+    """A contact's destination, recorded by role (its URL's path is hidden)."""
+    return Destination(dest.url, f"{role} <{dest.label}>")
