@@ -55,6 +55,9 @@ def test_postgres_backup_restore_round_trip(shop_db: str, tmp_path: Path) -> Non
     assert Path(info.location).parent == tmp_path / ".releasegate" / "backups"
     assert info.size == Path(info.location).stat().st_size > 0
     assert len(info.checksum) == 64
+    # a copy of the database is as private as the database: the owner's only
+    assert Path(info.location).stat().st_mode & 0o777 == 0o600
+    assert Path(info.location).parent.stat().st_mode & 0o777 == 0o700
 
     verified = run_driver(
         BackupVerify(), {**options, "compare_counts": True}, workdir=tmp_path, secrets=secrets, facts=facts

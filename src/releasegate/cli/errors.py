@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -81,7 +82,10 @@ def _write_crash_log(exc: BaseException) -> Path:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"crash-{time.strftime('%Y%m%dT%H%M%S')}.log"
-            path.write_text(text, encoding="utf-8")
+            # a traceback can hold what the code was handling: readable by its owner only
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
             return path
         except OSError:
             continue

@@ -87,7 +87,7 @@ class Backup:
         try:
             db = database_of(options.database, ctx)
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
                 raise DriverError(f"backup directory {folder} cannot be created: {exc.strerror}") from exc
             if not os.access(folder, os.W_OK):
@@ -101,6 +101,7 @@ class Backup:
             ctx.progress(f"backing up {db.label} to {final}")
             await _dump(db, partial, ctx)
             checksum = await asyncio.to_thread(sha256_file, partial)
+            partial.chmod(0o600)  # a copy of the database: as private as the database
             partial.rename(final)
             partial = None
             duration = time.monotonic() - started
