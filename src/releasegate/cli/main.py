@@ -14,7 +14,18 @@ from typing import Annotated
 
 import typer
 
-from releasegate.cli import audit, checklist, configure, deploy, later, obligations, policy, target
+from releasegate.cli import (
+    audit,
+    checklist,
+    configure,
+    deploy,
+    later,
+    obligations,
+    policy,
+    serve,
+    target,
+    token,
+)
 from releasegate.cli.context import Globals
 from releasegate.cli.errors import handle
 
@@ -63,6 +74,8 @@ audit.register(app)
 obligations.register(app)
 target.register(app)
 later.register(app)
+token.register(app)
+serve.register(app)
 
 
 GC_THRESHOLD = 200_000
