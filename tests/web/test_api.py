@@ -175,3 +175,46 @@ def test_the_calendar_through_the_api(client: Client, tokens_of) -> None:  # typ
     explained = client.get("/api/v1/explain?environment=staging", headers=dev).json()
     assert explained["allowed"] is True
     assert client.get("/api/v1/audit/verify", headers=dev).json()["ok"] is True
+
+
+def _read_events(client: Client, id: int, headers: dict[str, str], *, until: str) -> list[tuple[int, str]]:
+    """``(id, type)`` of the stream's events, read until an event of type ``until``."""
+    seen: list[tuple[int, str]] = []
+    with client.stream("GET", f"/api/v1/deployments/{id}/events", headers=headers) as got:
+        assert got.status_code == 200
+        assert got.headers["content-type"].startswith("text/event-stream")
+        event_id, kind = None, None
+        for line in got.iter_lines():
+            if line.startswith("id: "):
+                event_id = int(line[4:])
+            elif line.startswith("event: "):
+                kind = line[7:]
+            elif line == "" and kind is not None:
+                if event_id is not None:
+                    seen.append((event_id, kind))
+                if kind == until:
+                    return seen
+                event_id, kind = None, None
+    return seen
+
+
+def test_the_event_stream_is_live_and_resumes_after_last_event_id(client: Client, tokens_of) -> None:  # type: ignore[no-untyped-def]
+    dev = auth(tokens_of["dev"])
+    started = client.post("/api/v1/deployments", headers=dev, json={"environment": "staging", "version": "3.0"})
+    assert started.status_code == 202, started.text
+    id = started.json()["deployment_id"]
+    assert started.json()["events"] == f"/api/v1/deployments/{id}/events"
+    # the stream is open while the deployment waits; a signature makes it go on, live
+    first = _read_events(client, id, dev, until="step.started")
+    assert first[0][1] == "deployment.created"
+    signed = client.post("/api/v1/confirmations", headers=auth(tokens_of["ana"]),
+                         json={"deployment": id, "item": "team-ready"})
+    assert signed.status_code == 201
+    rest = _read_events(client, id, {**dev, "Last-Event-ID": str(first[-1][0])}, until="end")
+    assert rest[0][0] > first[-1][0]  # nothing sent twice
+    types = [t for _, t in rest]
+    assert "confirmation.recorded" in types
+    assert types[-2:] == ["deployment.succeeded", "lock.released"]
+    everything = _read_events(client, id, dev, until="end")
+    assert everything == first + rest
+    assert client.get("/api/v1/deployments/999/events", headers=dev).status_code == 404
