@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections import Counter
@@ -31,6 +32,8 @@ class WebState:
     requests: Counter[tuple[str, int]] = field(default_factory=Counter)
     os_user: str = field(default_factory=current_os_user)
     runs: list[threading.Thread] = field(default_factory=list)
+    session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    """Signs the pages' CSRF tokens (a restart asks open forms to reload)."""
     _workspace: Workspace | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

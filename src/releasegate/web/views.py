@@ -1,0 +1,109 @@
+"""What the pages show, gathered from the use cases (no HTML here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from releasegate.identity import Actor, may
+from releasegate.service import browse, explain, records
+from releasegate.service.workspace import Workspace
+
+ACTIVE = ("pending", "running", "rolling_back", "interrupted")
+MATRIX_DEPLOYMENTS = 300
+"""How many recent deployments the matrix reads for its version columns."""
+MATRIX_VERSIONS = 8
+
+
+@dataclass
+class Tile:
+    """One environment's row of the matrix."""
+
+    name: str
+    live: str | None
+    locked_by: str | None
+    allowed_now: bool
+    next_allowed_at: str | None
+    note: str | None
+    freezes: list[str]
+    attention: str | None
+    waiting: str | None = None
+    """A version that succeeded where this environment promotes from, and is not live here."""
+    cells: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Matrix:
+    versions: list[str]
+    tiles: list[Tile]
+    deploying: list[dict[str, Any]]
+
+
+def matrix(ws: Workspace, actor: Actor) -> Matrix:
+    """Environments × versions: each cell the latest deployment of that version there."""
+    recent = browse.deployments(ws, actor, limit=MATRIX_DEPLOYMENTS)
+    versions: list[str] = []
+    for d in recent:
+        if d["version"] not in versions and d["kind"] != "rollback":
+            versions.append(d["version"])
+    versions = versions[:MATRIX_VERSIONS]
+    status = records.status(ws, actor)
+    tiles: list[Tile] = []
+    for row in status.environments:
+        decision = explain.explain(ws, actor, row.environment).decision
+        tile = Tile(
+            name=row.environment, live=row.live_version, locked_by=row.locked_by,
+            allowed_now=decision.allowed,
+            next_allowed_at=decision.next_allowed_at.isoformat() if decision.next_allowed_at else None,
+            note=decision.next_allowed_note or None,
+            freezes=[r.reason for r in decision.denied if r.rule.startswith("freeze")],
+            attention=row.attention,
+        )
+        for d in recent:
+            if d["environment"] == row.environment and d["version"] in versions:
+                tile.cells.setdefault(d["version"], d)
+        tiles.append(tile)
+    _promotions(ws, tiles)
+    return Matrix(versions, tiles, [d for d in recent if d["status"] in ACTIVE])
+
+
+def _promotions(ws: Workspace, tiles: list[Tile]) -> None:
+    by_name = {t.name: t for t in tiles}
+    for tile in tiles:
+        source = ws.config.environments[tile.name].promote_from
+        if source and source in by_name:
+            candidate = by_name[source].live
+            if candidate and candidate != tile.live:
+                tile.waiting = candidate
+
+
+@dataclass
+class Buttons:
+    """What the signed-in person may press on a deployment's page."""
+
+    approve_roles: list[str]
+    confirm_items: list[str]
+
+
+def buttons(ws: Workspace, actor: Actor, shown: dict[str, Any], waiting: list[str]) -> Buttons:
+    """Approve for each role the person holds that the environment still needs; sign each
+    item the deployment waits for that the person's roles may sign. The use cases decide
+    again when a button is pressed: hiding one is a courtesy, not the rule."""
+    config = ws.config
+    dep = shown["deployment"]
+    env = config.environments.get(dep["environment"])
+    approve: list[str] = []
+    if env is not None and env.approvals and may(config, actor, "approve"):
+        done = {a["role"] for a in shown["approvals"]}
+        held = actor.roles if not actor.single_person else set(env.approvals.roles)
+        approve = [r for r in env.approvals.roles if r in held and r not in done]
+        if dep["status"] not in ACTIVE and dep["status"] != "blocked":
+            approve = []
+    confirm: list[str] = []
+    if may(config, actor, "confirm"):
+        by = {c.id: set(c.by) for c in config.confirmations}
+        confirm = [
+            item for item in waiting
+            if not by.get(item) or actor.single_person or actor.roles & by[item]
+        ]
+    return Buttons(approve, confirm)
