@@ -41,7 +41,11 @@ class WebState:
     def workspace(self) -> Workspace:
         with self._lock:
             if self._workspace is None:
-                self._workspace = self.factory()
+                ws = self.factory()
+                # opened here, under the lock: request threads must not race to open two
+                ws.config  # noqa: B018
+                ws.store  # noqa: B018
+                self._workspace = ws
             return self._workspace
 
     def close(self, *, wait: float = 0) -> None:
