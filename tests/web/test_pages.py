@@ -74,5 +74,7 @@ def test_an_approver_signs_from_the_page_and_a_viewer_cannot(client: Client, bas
         assert "team-ready</strong> signed by ana" in page.text
         history = qa.get("/history?environment=staging")
         assert f'<a href="/deployments/{id}">{id}</a>' in history.text
+        audit = qa.get("/audit")
+        assert "The record verifies: " in audit.text
         assert qa.post("/logout", data={"csrf": csrf}).status_code == 303
         assert qa.get("/").status_code == 303

@@ -8,10 +8,11 @@ error tree becomes an HTTP status in one handler (``web/errors.py``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from releasegate import __version__
 from releasegate.web import errors
@@ -52,19 +53,7 @@ def create_app(workspace_factory: WorkspaceFactory, *, secure_cookies: bool = Fa
     app.state.secure_cookies = secure_cookies
     errors.install(app)
 
-    @app.middleware("http")
-    async def _count_and_harden(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        state.requests[(path, response.status_code)] += 1
-        for name, value in SECURITY_HEADERS.items():
-            # /docs (Swagger UI) loads its scripts from a CDN: the only page without the CSP
-            if name != "Content-Security-Policy" or not request.url.path.startswith("/docs"):
-                response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(_Harden, state=state)
 
     app.include_router(monitoring.router)
     app.include_router(api_read.router)
@@ -72,3 +61,34 @@ def create_app(workspace_factory: WorkspaceFactory, *, secure_cookies: bool = Fa
     app.include_router(pages.router)
     pages.mount_static(app)
     return app
+
+
+_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+_CSP = b"content-security-policy"
+
+
+class _Harden:
+    """Counts each answer by route and status, and adds the security headers (a plain ASGI
+    middleware: Starlette's ``BaseHTTPMiddleware`` costs a task and a stream per request)."""
+
+    def __init__(self, app: ASGIApp, *, state: WebState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # /docs (Swagger UI) loads its scripts from a CDN: the only page without the CSP
+        docs = scope["path"].startswith("/docs")
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in _HEADERS if k not in present and not (docs and k == _CSP)]
+                message["headers"] = [*message.get("headers", []), *extra]
+                route = scope.get("route")
+                self.state.requests[(getattr(route, "path", "unmatched"), message["status"])] += 1
+            await send(message)
+
+        await self.app(scope, receive, sending)

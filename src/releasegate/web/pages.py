@@ -191,3 +191,16 @@ def approve(request: Request, id: int, role: Field, note: Optional = None, csrf:
     except ReleasegateError as exc:
         return _refused(request, actor, exc)
     return RedirectResponse(f"/deployments/{id}", status_code=303)
+
+
+@router.get("/audit")
+def audit(request: Request) -> Response:
+    """Whether the record verifies: the chain, the seals, the anchors, the signatures."""
+    actor = session.page_actor(request)
+    if actor is None:
+        return _to_login(request)
+    try:
+        found = records.audit_verify(state_of(request).workspace, actor)
+    except ReleasegateError as exc:
+        return _refused(request, actor, exc)
+    return _render(request, "audit.html", actor, audit=found)
