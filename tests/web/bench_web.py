@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
-from tests.web.conftest import CONFIG  # noqa: E402
+from tests.web.conftest import CONFIG
 
 RG = [sys.executable, "-m", "releasegate"]
 HELLO = "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/')\ndef hello() -> dict[str, str]:\n    return {'hello': 'world'}\n"
