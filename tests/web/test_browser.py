@@ -68,7 +68,7 @@ def test_a_page_follows_the_deployment_live_and_an_approver_signs(  # type: igno
     signed = client.post("/api/v1/confirmations", headers=auth(tokens_of["ana"]),
                          json={"deployment": id, "item": "team-ready"})
     assert signed.status_code == 201
-    watcher.locator("#live .summary .s-succeeded").wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    watcher.locator("#live .summary .s-succeeded").wait_for(timeout=60_000)  # type: ignore[attr-defined]
     assert "team-ready signed by ana" in watcher.locator("#live").inner_text()  # type: ignore[attr-defined]
     _shot(watcher, tmp_path, "deployment-succeeded")
 
@@ -81,7 +81,7 @@ def test_a_page_follows_the_deployment_live_and_an_approver_signs(  # type: igno
     _shot(phone, tmp_path, "deployment-waiting-phone")
     phone.get_by_label("Note for team-ready").fill("QA here")  # type: ignore[attr-defined]
     phone.get_by_role("button", name="Sign team-ready").click()  # type: ignore[attr-defined]
-    phone.locator("#live .summary .s-succeeded").wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    phone.locator("#live .summary .s-succeeded").wait_for(timeout=60_000)  # type: ignore[attr-defined]
     assert "signed by ana" in phone.locator("#live").inner_text()  # type: ignore[attr-defined]
     phone.goto(f"{base_url}/history")  # type: ignore[attr-defined]
     _shot(phone, tmp_path, "history-phone")

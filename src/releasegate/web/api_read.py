@@ -49,20 +49,17 @@ def get_environment(request: Request, actor: Caller, environment: str) -> Json:
 
 def _environment(request: Request, actor: Actor, row: records.EnvironmentStatus) -> Json:
     ws = state_of(request).workspace
-    verdict = explain.explain(ws, actor, row.environment)
-    policy = verdict.decision.to_json()
+    decision = explain.explain(ws, actor, row.environment).decision
+    policy = decision.to_json()
     return {
         **_plain(row),
         "policy": {
-            "allowed_now": policy["allowed"],
+            "allowed_now": decision.allowed,
             "next_allowed_at": policy["next_allowed_at"],
             "next_allowed_note": policy.get("next_allowed_note"),
             "rules": policy["results"],
         },
-        "freezes_in_force": [
-            r["reason"] for r in policy["results"]  # type: ignore[attr-defined]
-            if str(r["rule"]).startswith("freeze") and not r["allowed"]
-        ],
+        "freezes_in_force": [r.reason for r in decision.denied if r.rule.startswith("freeze")],
     }
 
 

@@ -52,11 +52,13 @@ def _refused(request: Request, actor: Actor | None, exc: ReleasegateError) -> HT
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    """The sign-in form."""
     return _render(request, "login.html", None, next=_local(next), problem=None)
 
 
 @router.post("/login")
 def login(request: Request, token: Field, next: Field = "/") -> Response:
+    """Sign in with an API token: the session cookie holds it (HttpOnly, SameSite=Strict)."""
     state = state_of(request)
     try:
         tokens.authenticate(state.workspace, token.strip(), os_user=state.os_user)
@@ -72,6 +74,7 @@ def login(request: Request, token: Field, next: Field = "/") -> Response:
 
 @router.post("/logout")
 def logout(request: Request, csrf: Optional = None) -> Response:
+    """Sign out (a form with the CSRF token)."""
     session.check_csrf(request, csrf)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(session.COOKIE, path="/")
@@ -85,6 +88,7 @@ def _local(target: str) -> str:
 
 @router.get("/")
 def matrix(request: Request) -> Response:
+    """The environments × versions matrix, and what is deploying now."""
     actor = session.page_actor(request)
     if actor is None:
         return _to_login(request)
@@ -96,6 +100,7 @@ def matrix(request: Request) -> Response:
 def history(
     request: Request, environment: str | None = None, status: str | None = None, page: int = 0
 ) -> Response:
+    """Deployments, newest first, filtered, 50 a page."""
     actor = session.page_actor(request)
     if actor is None:
         return _to_login(request)
@@ -122,6 +127,7 @@ def _deployment(request: Request, actor: Actor, id: int) -> dict[str, Any]:
 
 @router.get("/deployments/{id}")
 def deployment(request: Request, id: int) -> Response:
+    """A deployment as a filled-in checklist, followed live while it runs."""
     actor = session.page_actor(request)
     if actor is None:
         return _to_login(request)
@@ -166,6 +172,7 @@ def deployment_stream(request: Request, id: int) -> Response:
 
 @router.post("/deployments/{id}/confirm")
 def confirm(request: Request, id: int, item: Field, note: Optional = None, csrf: Optional = None) -> Response:
+    """Sign a checklist item the deployment waits for (the use case decides who may)."""
     actor = session.page_actor(request)
     if actor is None:
         return _to_login(request)
@@ -179,6 +186,7 @@ def confirm(request: Request, id: int, item: Field, note: Optional = None, csrf:
 
 @router.post("/deployments/{id}/approve")
 def approve(request: Request, id: int, role: Field, note: Optional = None, csrf: Optional = None) -> Response:
+    """Approve the deployment's version for its environment in a role."""
     actor = session.page_actor(request)
     if actor is None:
         return _to_login(request)
