@@ -85,3 +85,14 @@ def test_a_page_follows_the_deployment_live_and_an_approver_signs(  # type: igno
     assert "signed by ana" in phone.locator("#live").inner_text()  # type: ignore[attr-defined]
     phone.goto(f"{base_url}/history")  # type: ignore[attr-defined]
     _shot(phone, tmp_path, "history-phone")
+
+    from datetime import UTC, datetime, timedelta
+
+    day = (datetime.now(UTC) + timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+    client.post("/api/v1/freezes", headers=dev, json={
+        "environment": "production", "start": day.isoformat(),
+        "end": (day + timedelta(days=2)).isoformat(), "reason": "year-end audit",
+    })
+    watcher.goto(f"{base_url}/calendar")  # type: ignore[attr-defined]
+    assert watcher.locator("#cal-production ~ ol .d-closed").count() == 2  # type: ignore[attr-defined]
+    _shot(watcher, tmp_path, "calendar")

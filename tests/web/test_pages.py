@@ -78,3 +78,24 @@ def test_an_approver_signs_from_the_page_and_a_viewer_cannot(client: Client, bas
         assert "The record verifies: " in audit.text
         assert qa.post("/logout", data={"csrf": csrf}).status_code == 303
         assert qa.get("/").status_code == 303
+
+
+def test_the_calendar_shows_a_freeze_on_its_days(client: Client, tokens_of) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    day = (datetime.now(UTC) + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    got = client.post("/api/v1/freezes", headers=auth(tokens_of["dev"]), json={
+        "environment": "production", "start": day.isoformat(),
+        "end": (day + timedelta(days=1)).isoformat(), "reason": "year-end audit",
+    })
+    assert got.status_code == 201, got.text
+    _login(client, tokens_of["vic"])
+    page = client.get("/calendar").text
+    production = page[page.index('id="cal-production"'):]
+    staging = page[page.index('id="cal-staging"'):page.index('id="cal-production"')]
+    assert production.count("d-closed") == 1
+    closed = production[production.index("d-closed"):]
+    assert day.date().isoformat() in closed[:200]
+    assert "year-end audit" in closed[:600]
+    assert "d-closed" not in staging
+    assert staging.count("d-open") == 14

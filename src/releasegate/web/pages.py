@@ -212,3 +212,13 @@ def audit(request: Request) -> Response:
     except ReleasegateError as exc:
         return _refused(request, actor, exc)
     return _render(request, "audit.html", actor, audit=found)
+
+
+@router.get("/calendar")
+def calendar(request: Request) -> Response:
+    """The next two weeks per environment: when deploying is allowed, and why not."""
+    actor = session.page_actor(request)
+    if actor is None:
+        return _to_login(request)
+    ws = state_of(request).workspace
+    return _render(request, "calendar.html", actor, calendar=views.calendar(ws, actor))

@@ -107,3 +107,41 @@ def buttons(ws: Workspace, actor: Actor, shown: dict[str, Any], waiting: list[st
             if not by.get(item) or actor.single_person or actor.roles & by[item]
         ]
     return Buttons(approve, confirm)
+
+
+@dataclass
+class Day:
+    """One environment on one day of the calendar (UTC)."""
+
+    date: str
+    weekday: str
+    state: str
+    """``open`` (allowed from the day's start), ``opens`` (later that day, at ``at``),
+    ``closed`` (not at all that day)."""
+    at: str | None
+    reasons: list[str]
+
+
+def calendar(ws: Workspace, actor: Actor, *, days: int = 14) -> dict[str, list[Day]]:
+    """The next ``days`` days per environment: when deploying is allowed by the time
+    rules (windows, holidays, month and quarter ends, campaigns, freezes), and why not."""
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    found: dict[str, list[Day]] = {}
+    for env in ws.config.environments:
+        row: list[Day] = []
+        for n in range(days):
+            day = start + timedelta(days=n)
+            decision = explain.explain(ws, actor, env, at=day).decision
+            timed = [r.reason for r in decision.denied if r.time_based]
+            nxt = decision.next_allowed_at
+            label = (day.date().isoformat(), day.strftime("%a"))
+            if not timed:
+                row.append(Day(*label, "open", None, []))
+            elif nxt is not None and nxt < day + timedelta(days=1):
+                row.append(Day(*label, "opens", nxt.strftime("%H:%M"), timed))
+            else:
+                row.append(Day(*label, "closed", None, timed))
+        found[env] = row
+    return found
