@@ -93,6 +93,8 @@ def test_a_page_follows_the_deployment_live_and_an_approver_signs(  # type: igno
         "environment": "production", "start": day.isoformat(),
         "end": (day + timedelta(days=2)).isoformat(), "reason": "year-end audit",
     })
+    phone.goto(f"{base_url}/")  # type: ignore[attr-defined]
+    _shot(phone, tmp_path, "matrix-approver-phone")
     watcher.goto(f"{base_url}/calendar")  # type: ignore[attr-defined]
     assert watcher.locator("#cal-production ~ ol .d-closed").count() == 2  # type: ignore[attr-defined]
     _shot(watcher, tmp_path, "calendar")

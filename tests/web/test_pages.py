@@ -99,3 +99,30 @@ def test_the_calendar_shows_a_freeze_on_its_days(client: Client, tokens_of) -> N
     assert "year-end audit" in closed[:600]
     assert "d-closed" not in staging
     assert staging.count("d-open") == 14
+
+
+def test_approvals_from_the_matrix_let_a_deployment_through(client: Client, base_url: str, tokens_of) -> None:  # type: ignore[no-untyped-def]
+    dev = auth(tokens_of["dev"])
+    body = {"environment": "production", "version": "7.0"}
+    assert client.post("/api/v1/deployments", headers=dev, json=body).status_code == 409
+    for who, role in (("ana", "qa"), ("ben", "tech-lead")):
+        with Client(base_url=base_url, timeout=60) as person:
+            csrf = _login(person, tokens_of[who])
+            page = person.get("/").text
+            assert f"Approve as {role}" in page
+            assert page.count("Approve as") == 1  # only the role this person holds
+            done = person.post("/environments/production/approve",
+                               data={"version": "7.0", "role": role, "csrf": csrf})
+            assert done.status_code == 200, done.text
+            assert f"{who} approved 7.0 for production as {role}" in done.text
+    with Client(base_url=base_url, timeout=60) as viewer:
+        csrf = _login(viewer, tokens_of["vic"])
+        assert "Approve as" not in viewer.get("/").text
+        forged = viewer.post("/environments/production/approve",
+                             data={"version": "7.0", "role": "qa", "csrf": csrf})
+        assert forged.status_code == 403
+    started = client.post("/api/v1/deployments", headers=dev, json=body)
+    assert started.status_code in (200, 202), started.text
+    id = started.json()["deployment_id"]
+    _wait_for(lambda: client.get(f"/api/v1/deployments/{id}", headers=dev).json()["deployment"]["status"]
+              == "succeeded", "the deployment")

@@ -222,3 +222,23 @@ def calendar(request: Request) -> Response:
         return _to_login(request)
     ws = state_of(request).workspace
     return _render(request, "calendar.html", actor, calendar=views.calendar(ws, actor))
+
+
+@router.post("/environments/{environment}/approve")
+def approve_version(
+    request: Request, environment: str, version: Field, role: Field, note: Optional = None,
+    csrf: Optional = None,
+) -> Response:
+    """Approve a version for an environment in a role, from the matrix."""
+    actor = session.page_actor(request)
+    if actor is None:
+        return _to_login(request)
+    try:
+        session.check_csrf(request, csrf)
+        done = signoffs.approve(
+            state_of(request).workspace, actor, environment, version.strip(), role=role,
+            note=note or None,
+        )
+    except ReleasegateError as exc:
+        return _refused(request, actor, exc)
+    return _render(request, "done.html", actor, text=done.text)

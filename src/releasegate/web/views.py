@@ -29,6 +29,8 @@ class Tile:
     attention: str | None
     waiting: str | None = None
     """A version that succeeded where this environment promotes from, and is not live here."""
+    approve_roles: list[str] = field(default_factory=list)
+    """The roles the signed-in person may approve a version of this environment in."""
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -62,6 +64,7 @@ def matrix(ws: Workspace, actor: Actor) -> Matrix:
         for d in recent:
             if d["environment"] == row.environment and d["version"] in versions:
                 tile.cells.setdefault(d["version"], d)
+        tile.approve_roles = _approver_roles(ws, actor, row.environment)
         tiles.append(tile)
     _promotions(ws, tiles)
     return Matrix(versions, tiles, [d for d in recent if d["status"] in ACTIVE])
@@ -75,6 +78,14 @@ def _promotions(ws: Workspace, tiles: list[Tile]) -> None:
             candidate = by_name[source].live
             if candidate and candidate != tile.live:
                 tile.waiting = candidate
+
+
+def _approver_roles(ws: Workspace, actor: Actor, env: str) -> list[str]:
+    config = ws.config
+    rules = config.environments[env].approvals
+    if rules is None or not rules.roles or not may(config, actor, "approve"):
+        return []
+    return [r for r in rules.roles if actor.single_person or r in actor.roles]
 
 
 @dataclass
