@@ -5,6 +5,8 @@ set -euo pipefail
 
 # ssh-keygen signs and verifies sign-offs under identity.mode: ssh (OpenSSH 8.2 or later)
 command -v ssh-keygen >/dev/null || { apt-get update -qq && apt-get install -y -q openssh-client; }
+# headless Chromium drives the dashboard's browser tests (Playwright with the system browser)
+command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -q chromium; }
 
 wait_for() {  # name, check command...
   local name=$1; shift

@@ -15,6 +15,7 @@ DEFAULT_CONFIG = "releasegate.yaml"
 RUN_NO_STEP = frozenset({
     "history", "show", "status", "policy", "audit", "obligation", "freeze", "incident",
     "campaign", "approve", "confirm", "cancel", "metrics", "report", "defect", "backups",
+    "token",
 })
 """Commands that run no step: the config's drivers are not imported to check them."""
 READ_ONLY = frozenset({"history", "show", "status", "policy", "metrics", "report"})

@@ -22,7 +22,9 @@ from releasegate.cli import (
     metrics,
     obligations,
     policy,
+    serve,
     target,
+    token,
 )
 from releasegate.cli.context import Globals
 from releasegate.cli.errors import handle
@@ -72,6 +74,8 @@ audit.register(app)
 obligations.register(app)
 target.register(app)
 metrics.register(app)
+token.register(app)
+serve.register(app)
 
 
 GC_THRESHOLD = 200_000

@@ -57,6 +57,7 @@ from releasegate.store.records import (
 from releasegate.store.signoffs import Signoffs
 from releasegate.store.steps import Steps
 from releasegate.store.tables import GENESIS_HASH, Base, EventChainHeadRow
+from releasegate.store.tokens import Tokens
 
 __all__ = [
     "Anchor",
@@ -85,7 +86,7 @@ __all__ = [
 ]
 
 
-class Store(Deployments, Steps, Events, Signoffs, Incidents, Calendars, Backups, Records):
+class Store(Deployments, Steps, Events, Signoffs, Incidents, Calendars, Backups, Records, Tokens):
     """The state store (SQLite or PostgreSQL). Get one with :func:`open_store`."""
 
     def __enter__(self) -> Store:

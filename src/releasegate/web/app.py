@@ -1,0 +1,94 @@
+"""The FastAPI application: the REST API under ``/api/v1``, the pages, the monitoring.
+
+>>> app = create_app(lambda: Workspace(Path("releasegate.yaml")))
+
+Every route calls one use case of ``releasegate.service`` and presents its data; the
+error tree becomes an HTTP status in one handler (``web/errors.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from releasegate import __version__
+from releasegate.web import errors
+from releasegate.web.state import WebState, WorkspaceFactory
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # scripts and styles come from this server only (htmx is vendored, nothing from a CDN)
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(workspace_factory: WorkspaceFactory, *, secure_cookies: bool = False) -> FastAPI:
+    """The app over the workspace ``workspace_factory()`` returns (called once for the
+    requests, and once more for each deployment run in the background).
+
+    ``secure_cookies`` marks the session cookie ``Secure`` (behind HTTPS)."""
+    from releasegate.web import api_read, api_write, monitoring, pages
+
+    state = WebState(workspace_factory)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="releasegate",
+        version=__version__,
+        description="The deployment checklist, executable: the REST API (docs/api.md).",
+        lifespan=lifespan,
+    )
+    app.state.releasegate = state
+    app.state.secure_cookies = secure_cookies
+    errors.install(app)
+
+    app.add_middleware(_Harden, state=state)
+
+    app.include_router(monitoring.router)
+    app.include_router(api_read.router)
+    app.include_router(api_write.router)
+    app.include_router(pages.router)
+    pages.mount_static(app)
+    return app
+
+
+_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+_CSP = b"content-security-policy"
+
+
+class _Harden:
+    """Counts each answer by route and status, and adds the security headers (a plain ASGI
+    middleware: Starlette's ``BaseHTTPMiddleware`` costs a task and a stream per request)."""
+
+    def __init__(self, app: ASGIApp, *, state: WebState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # /docs (Swagger UI) loads its scripts from a CDN: the only page without the CSP
+        docs = scope["path"].startswith("/docs")
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in _HEADERS if k not in present and not (docs and k == _CSP)]
+                message["headers"] = [*message.get("headers", []), *extra]
+                route = scope.get("route")
+                self.state.requests[(getattr(route, "path", "unmatched"), message["status"])] += 1
+            await send(message)
+
+        await self.app(scope, receive, sending)

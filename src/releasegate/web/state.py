@@ -1,0 +1,76 @@
+"""What one running app holds: the workspace it serves, its counters, its background runs."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from releasegate.identity import Actor, current_os_user
+from releasegate.service import tokens
+from releasegate.service.workspace import Workspace
+
+WorkspaceFactory = Callable[[], Workspace]
+
+
+@dataclass
+class WebState:
+    """The app's state (on ``app.state.releasegate``; no module-level singletons).
+
+    One workspace serves every request (its store's connection pool is shared by the
+    request threads); each deployment started through the API runs in a thread of its own
+    with a workspace of its own, so a long run holds nothing a request needs.
+    """
+
+    factory: WorkspaceFactory
+    started: float = field(default_factory=time.time)
+    requests: Counter[tuple[str, int]] = field(default_factory=Counter)
+    os_user: str = field(default_factory=current_os_user)
+    runs: list[threading.Thread] = field(default_factory=list)
+    session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    """Signs the pages' CSRF tokens (a restart asks open forms to reload)."""
+    _workspace: Workspace | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def workspace(self) -> Workspace:
+        with self._lock:
+            if self._workspace is None:
+                ws = self.factory()
+                # opened here, under the lock: request threads must not race to open two
+                ws.config  # noqa: B018
+                ws.store  # noqa: B018
+                self._workspace = ws
+            return self._workspace
+
+    def close(self, *, wait: float = 0) -> None:
+        """Close the shared workspace (and wait up to ``wait`` seconds for runs)."""
+        for thread in self.runs:
+            thread.join(timeout=wait)
+        with self._lock:
+            if self._workspace is not None:
+                self._workspace.close()
+                self._workspace = None
+
+
+def state_of(request: Request) -> WebState:
+    """The app's :class:`WebState`."""
+    found: WebState = request.app.state.releasegate
+    return found
+
+
+def bearer_actor(request: Request) -> Actor:
+    """The actor of the request's ``Authorization: Bearer`` token (IdentityError → 401)."""
+    state = state_of(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        from releasegate.errors import IdentityError
+
+        raise IdentityError(tokens.INVALID)
+    return tokens.authenticate(state.workspace, secret.strip(), os_user=state.os_user)

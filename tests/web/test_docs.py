@@ -1,0 +1,23 @@
+"""docs/api.md documents every route of the OpenAPI document, and no route that is gone."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from releasegate.service.workspace import Workspace
+from releasegate.web import create_app
+
+API_DOC = Path(__file__).parents[2] / "docs" / "api.md"
+
+
+def test_every_route_is_documented_and_every_documented_route_exists() -> None:
+    schema = create_app(lambda: Workspace()).openapi()
+    routes = {
+        f"{method.upper()} {path}"
+        for path, methods in schema["paths"].items()
+        for method in methods
+    }
+    documented = set(re.findall(r"^\| `((?:GET|POST|DELETE|PUT|PATCH) [^`]+)`", API_DOC.read_text(), re.M))
+    assert routes - documented == set(), "not in docs/api.md"
+    assert documented - routes == set(), "documented but not served"
