@@ -1,6 +1,6 @@
 """Benchmark of the web API (not a test: run it by hand, figures go to the report).
 
-    PYTHONPATH=src python tests/web/bench_web.py [N_DEPLOYMENTS]
+    python benchmarks/bench_web.py [N_DEPLOYMENTS]
 
 With N deployments in a SQLite store (default 10,000): ``GET /api/v1/deployments?limit=50``
 under ``hey -c 50`` against ``releasegate serve`` and, for the ratio, a bare FastAPI
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).parents[2]))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from tests.web.conftest import CONFIG
 
 RG = [sys.executable, "-m", "releasegate"]
