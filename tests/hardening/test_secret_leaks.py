@@ -118,9 +118,43 @@ def _all_channels(tmp_path: Path, db: str | None) -> list[str]:
     return leaks
 
 
+def _api(tmp_path: Path) -> list[str]:
+    """What the REST API answers about the same deployments (detail, list, events)."""
+    import httpx
+
+    from releasegate.service import tokens
+    from releasegate.service.workspace import Workspace
+    from releasegate.web import create_app
+    from tests.web.conftest import serve
+
+    (tmp_path / "api.yaml").write_text(
+        (tmp_path / "releasegate.yaml").read_text().replace("project: leak\n", "project: leak\nusers: {ana: {roles: [admin]}}\n")
+    )
+    ws = Workspace(tmp_path / "api.yaml", f"sqlite:///{tmp_path / '.releasegate' / 'state.db'}")
+    secret = tokens.create_token(ws, ws.actor(requested="ana", env_user=None), "leak", user="ana").secret
+    leaks: list[str] = []
+    for url in serve(create_app(lambda: ws)):
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}) as api:
+            for path in ("/api/v1/deployments", "/api/v1/deployments/1", "/api/v1/deployments/2"):
+                answer = api.get(path)
+                assert answer.status_code == 200, (path, answer.text)
+                leaks += _leaks(f"GET {path}", answer.text)
+            with api.stream("GET", "/api/v1/deployments/1/events", params={"follow": "false"},
+                            timeout=10) as events:
+                text = ""
+                for chunk in events.iter_text():
+                    text += chunk
+                    if "deployment.finished" in text:
+                        break
+            leaks += _leaks("GET …/events", text)
+    ws.close()
+    return leaks
+
+
 def test_no_channel_shows_the_secret_sqlite(tmp_path: Path, echo_url: str) -> None:
     (tmp_path / "releasegate.yaml").write_text(_config(echo_url))
     leaks = _all_channels(tmp_path, None)
+    leaks += _api(tmp_path)
     assert leaks == []
     # the evidence was recorded (the redaction kept the record, not dropped it)
     shown = _run(tmp_path, "show", "1", "--format", "json")
