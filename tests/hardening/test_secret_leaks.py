@@ -121,11 +121,11 @@ def _all_channels(tmp_path: Path, db: str | None) -> list[str]:
 def _api(tmp_path: Path) -> list[str]:
     """What the REST API answers about the same deployments (detail, list, events)."""
     import httpx
+    from tests.web.conftest import serve
 
     from releasegate.service import tokens
     from releasegate.service.workspace import Workspace
     from releasegate.web import create_app
-    from tests.web.conftest import serve
 
     (tmp_path / "api.yaml").write_text(
         (tmp_path / "releasegate.yaml").read_text().replace("project: leak\n", "project: leak\nusers: {ana: {roles: [admin]}}\n")
