@@ -1,6 +1,9 @@
-"""Serve one version of an ASGI app on an inherited socket, under the local supervisor.
+"""Serve one version of an ASGI or WSGI app on an inherited socket, under the local supervisor.
 
-``python -m releasegate.drivers.targets.local_serve --fd FD [--app-dir DIR] MODULE:APP``
+``python local_serve.py --fd FD [--app-dir DIR] [--wsgi] MODULE:APP``
+
+Run as a file by the app's own interpreter, it imports nothing of releasegate: the app's
+interpreter needs uvicorn (and, for ``--wsgi``, preferably a2wsgi, which uvicorn uses).
 
 A thin wrapper around uvicorn that adds what a zero-downtime swap needs from the app
 server (plain ``uvicorn --fd`` has none of it):
@@ -187,6 +190,7 @@ async def serve(args: argparse.Namespace) -> None:
     state = GateState(probe_port=probe.getsockname()[1] if probe else None)
     config = uvicorn.Config(
         args.app,
+        interface="wsgi" if args.wsgi else "auto",
         log_level=args.log_level,
         access_log=False,
         timeout_graceful_shutdown=args.drain_timeout,
@@ -205,12 +209,16 @@ async def serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The command line of the wrapper."""
     parser = argparse.ArgumentParser(prog="local_serve", description=__doc__.splitlines()[0])
-    parser.add_argument("app", help="the ASGI app, MODULE:ATTRIBUTE")
+    parser.add_argument("app", help="the ASGI (or, with --wsgi, WSGI) app, MODULE:ATTRIBUTE")
+    parser.add_argument("--wsgi", action="store_true", help="the app is a WSGI callable")
     parser.add_argument("--fd", type=int, required=True, help="the inherited listening socket")
     parser.add_argument("--app-dir", default=".", help="where to import the app from")
     parser.add_argument("--drain-timeout", type=float, default=30.0)
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
+    here = os.path.dirname(os.path.abspath(__file__))
+    # run as a file, Python puts this directory first: its modules must not shadow the app's
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     sys.path.insert(0, os.path.abspath(args.app_dir))
     asyncio.run(serve(args))
     return 0
