@@ -18,22 +18,24 @@ def last_log_line(log: Path) -> str:
 
 
 def _explain(last: str, path: str, port: int, protocol: bool) -> str:
-    """Turn the last probe outcome into what the server did not do."""
+    """Turn the last probe outcome into what the server did not do.
+
+    The probe address is a socket the supervisor made listening before the server started,
+    so a server that never serves it shows as a timeout, not as a refused connection."""
+    if last.startswith("HTTP "):
+        return f"GET {path} answered {last}, not 2xx"
     where = f"127.0.0.1:{port}"
-    if last == "ConnectError":
-        if protocol:
-            return (
-                f"it never listened on its probe socket {where} (the fd in "
-                "RELEASEGATE_PROBE_FD); a custom command that does not speak releasegate's "
-                "protocol needs `protocol: listen-fds`"
-            )
-        return f"it never accepted connections on the socket it was given at fd 3 ({where})"
-    if last in ("ReadTimeout", "RemoteProtocolError", "ReadError", "WriteTimeout"):
+    if protocol:
         return (
-            f"it accepted connections on {where} but never answered GET {path} "
-            f"({last}); is it an HTTP server, and does it serve that path?"
+            f"GET {path} on its probe socket {where} got no answer ({last}): the server "
+            "must serve the socket in RELEASEGATE_PROBE_FD (fd 4) until it reads `admit`; "
+            "a server that only serves fd 3 needs `protocol: listen-fds`"
         )
-    return f"GET {path} answered {last}, not 2xx"
+    return (
+        f"GET {path} on the private socket it was given at fd 3 ({where}) got no answer "
+        f"({last}): the server must serve the socket from LISTEN_FDS (`{{fd}}`) and answer "
+        f"{path} with 2xx"
+    )
 
 
 async def wait_healthy(
@@ -53,13 +55,12 @@ async def wait_healthy(
     url = f"http://127.0.0.1:{port}{path}"
     t0 = time.monotonic()
     deadline = t0 + timeout
-    last = "ConnectError"
+    last = "no connection"
     async with httpx.AsyncClient(timeout=1.0) as client:
         while time.monotonic() < deadline:
             if proc.returncode is not None:
                 raise RuntimeError(
-                    f"exited with code {proc.returncode} before it was healthy"
-                    f"{last_log_line(log)}"
+                    f"exited with code {proc.returncode} before it was healthy{last_log_line(log)}"
                 )
             try:
                 response = await client.get(url)
@@ -75,6 +76,4 @@ async def wait_healthy(
 
 def _fail(last: str, path: str, port: int, protocol: bool, timeout: float, log: Path) -> float:
     reason = _explain(last, path, port, protocol)
-    if last.startswith("HTTP "):
-        raise RuntimeError(f"{reason}, within {timeout:g}s{last_log_line(log)}")
-    raise RuntimeError(f"within {timeout:g}s {reason}{last_log_line(log)}")
+    raise RuntimeError(f"{reason}, within {timeout:g}s{last_log_line(log)}")

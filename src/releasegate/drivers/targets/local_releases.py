@@ -99,9 +99,7 @@ def install(
     releases.mkdir(parents=True, exist_ok=True)
     partial = releases / f".{version}.partial"
     shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(
-        source, partial, symlinks=True, ignore=shutil.ignore_patterns(*_IGNORED)
-    )
+    shutil.copytree(source, partial, symlinks=True, ignore=shutil.ignore_patterns(*_IGNORED))
     digest = content_hash(partial)
     if target.is_dir():
         # a running server of the old copy keeps its open files; its directory is renamed
