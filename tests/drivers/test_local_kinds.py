@@ -3,8 +3,10 @@ command, ``workers: 2``; the app's own interpreter; what a failed first deploy l
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,7 +40,9 @@ def make_site(tmp_path: Path) -> Iterator[MakeSite]:
     def make(app_file: Path, **options: Any) -> Site:
         for version in ("1.0.0", "2.0.0"):
             (tmp_path / "app" / "versions" / version).mkdir(parents=True, exist_ok=True)
-            (tmp_path / "app" / "versions" / version / "app.py").write_text(app_file.read_text())
+            (tmp_path / "app" / "versions" / version / app_file.name).write_text(
+                app_file.read_text()
+            )
         site = Site(tmp_path, _free_port())
         site.options = LocalOptions.model_validate(
             {**site.options.model_dump(mode="json", exclude_none=True), **options}
@@ -234,3 +238,20 @@ def test_no_process_is_left_after_a_supervisor_is_killed(make_site: MakeSite) ->
     assert all(_alive(p) for p in [master, *workers])
     os.kill(status.pid, signal.SIGKILL)  # gunicorn knows nothing of the control pipe
     assert _wait_gone([status.pid, master, *workers], timeout=20) == []
+
+
+NODE_SERVER = HERE / "local_app_node" / "server.js"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Debian's nodejs")
+def test_a_node_server_speaking_the_protocol_swaps_without_a_failed_request(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    site = make_site(
+        NODE_SERVER, command=["node", "{version_dir}/server.js"], protocol="releasegate"
+    )
+    summary = _swaps_under_load(site, tmp_path)
+    assert summary["failed"] == 0, summary
+    asyncio.run(site.target.maintenance(site.options, site.ctx("x"), on=True))
+    page = site.get()
+    assert (page.status_code, page.headers["retry-after"]) == (503, "120")
