@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -112,7 +113,10 @@ def test_gunicorn_with_its_own_command_swaps_without_a_failed_request(
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     assert len(children) == 2
     log = (site.state_dir / "logs" / "1.0.0.log").read_text()
-    assert f"Listening at: http://127.0.0.1:{site.port} " in log  # the shared socket, fd 3
+    # the shared socket at fd 3, and the private one at fd 4 that tells when it is ready
+    assert re.search(
+        rf"Listening at: http://127\.0\.0\.1:{site.port},http://127\.0\.0\.1:\d+ ", log
+    )
 
 
 def test_two_workers_share_the_socket_and_swap_without_a_failed_request(

@@ -1,9 +1,11 @@
 """One server process of a version as the local supervisor sees it: spawn, probe, signal, stop.
 
 Every process gets its sockets at fixed descriptors, in systemd's socket-activation
-convention (``LISTEN_FDS=1``, ``LISTEN_PID``): fd 3 is the listening socket; a server that
-speaks releasegate's protocol also gets its private probe socket at fd 4
-(``RELEASEGATE_PROBE_FD``) and its control pipe at fd 5 (``RELEASEGATE_CONTROL_FD``).
+convention (``LISTEN_FDS``, ``LISTEN_PID``): fd 3 is the listening socket and fd 4 a private
+probe socket (``RELEASEGATE_PROBE_FD``). A server that speaks releasegate's protocol serves
+fd 4 until ``admit`` on its control pipe at fd 5 (``RELEASEGATE_CONTROL_FD``); for any other
+server fd 4 is a second socket in ``LISTEN_FDS=2``, which servers that serve every
+inherited socket (gunicorn) answer on as soon as they accept on fd 3.
 """
 
 from __future__ import annotations
@@ -108,8 +110,9 @@ def app_environment(spec: VersionSpec, values: Mapping[str, str]) -> dict[str, s
         **base,
         **{k: fill([v], values)[0] for k, v in spec.env.items()},
         "RELEASEGATE_VERSION": spec.version,
-        "LISTEN_FDS": "1",
-        "LISTEN_FDNAMES": "http",
+        "LISTEN_FDS": "1" if spec.protocol else "2",
+        "LISTEN_FDNAMES": "http" if spec.protocol else "http:probe",
+        "RELEASEGATE_PROBE_FD": str(PROBE_FD),
     }
 
 
@@ -121,12 +124,17 @@ class VersionProcess:
         spec: VersionSpec,
         proc: asyncio.subprocess.Process,
         control: int | None,
-        probe_port: int | None,
+        probe_port: int,
         log: Path,
+        *,
+        check_port: int | None = None,
     ) -> None:
         self.spec = spec
         self.proc = proc
         self.probe_port = probe_port
+        """The port of the private socket at fd 4."""
+        self.check_port = probe_port if check_port is None else check_port
+        """Where the health check goes (fd 3 in a rehearsal, else fd 4)."""
         self.log = log
         self.state = "starting"
         self.started_at = time.time()
@@ -144,9 +152,9 @@ class VersionProcess:
         private: bool = False,
     ) -> VersionProcess:
         """Start one server of ``spec`` with ``listen`` at fd 3 (and, for a protocol
-        server, a fresh probe socket at fd 4 and a control pipe at fd 5). ``private``:
+        server, a control pipe at fd 5), a fresh probe socket at fd 4. ``private``:
         ``listen`` is itself a private socket and the health check goes there."""
-        probe = listening_socket("127.0.0.1", 0, backlog=64) if spec.protocol else None
+        probe = listening_socket("127.0.0.1", 0, backlog=64)
         read_end, write_end = os.pipe() if spec.protocol else (None, None)
         values = {
             "fd": str(LISTEN_FD),
@@ -159,10 +167,9 @@ class VersionProcess:
         }
         env = app_environment(spec, values)
         env["RELEASEGATE_WORKER"] = str(worker)
-        fds = [listen.fileno()]
-        if probe is not None and read_end is not None:
-            fds += [probe.fileno(), read_end]
-            env["RELEASEGATE_PROBE_FD"] = str(PROBE_FD)
+        fds = [listen.fileno(), probe.fileno()]
+        if read_end is not None:
+            fds.append(read_end)
             env["RELEASEGATE_CONTROL_FD"] = str(CONTROL_FD)
         argv = fill(spec.command, values)
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -188,12 +195,10 @@ class VersionProcess:
         finally:
             if read_end is not None:
                 os.close(read_end)
-            probe_port = probe.getsockname()[1] if probe else None
-            if probe is not None:
-                probe.close()
-        if private:
-            probe_port = listen.getsockname()[1]
-        return cls(spec, proc, write_end, probe_port, log)
+            probe_port = probe.getsockname()[1]
+            probe.close()
+        check = listen.getsockname()[1] if private else None
+        return cls(spec, proc, write_end, probe_port, log, check_port=check)
 
     @property
     def pid(self) -> int:
@@ -207,15 +212,14 @@ class VersionProcess:
         with contextlib.suppress(OSError):
             os.write(self._control, line.encode() + b"\n")
 
-    async def wait_healthy(self) -> float:
-        """Poll the health path on the probe address; RuntimeError says what failed."""
-        if self.probe_port is None:
-            raise RuntimeError("this process has no probe address")
+    async def wait_healthy(self, *, port: int | None = None, timeout: float | None = None) -> float:
+        """Poll the health path on ``port`` (default: where the health check goes) until
+        2xx; returns the seconds it took, RuntimeError says what failed."""
         return await wait_healthy(
             self.proc,
-            self.probe_port,
+            self.check_port if port is None else port,
             self.spec.health_path,
-            self.spec.health_timeout,
+            self.spec.health_timeout if timeout is None else timeout,
             self.log,
             protocol=self.spec.protocol,
         )

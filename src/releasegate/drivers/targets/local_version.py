@@ -6,9 +6,10 @@ A server that speaks releasegate's protocol (``local_serve``, or any server read
 shared socket, each health-checked on its own probe socket before ``admit``. Any other
 server (``protocol: listen-fds``) cannot be told when to start accepting, so it is first
 *rehearsed*: started on a private socket at fd 3, health-checked there and stopped; then
-started on the shared socket, and the old version keeps accepting for as long as the
-rehearsal took to become healthy (the kernel hands each queued connection to whichever
-is accepting, so nothing fails while the new one boots).
+started on the shared socket. The old version keeps accepting until the new one is ready
+(the kernel hands each queued connection to whichever is accepting): ready is a 2xx on the
+second, private socket at fd 4 for a server that serves every socket in ``LISTEN_FDS``
+(the rehearsal found out), else the time the rehearsal took to become healthy, ×1.5.
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ from releasegate.drivers.targets.local_process import (
     VersionSpec,
     listening_socket,
 )
+
+
+async def _answers(proc: VersionProcess, port: int) -> bool:
+    """Whether ``proc`` (healthy on fd 3) also answers on ``port`` at fd 4 within 2 s."""
+    try:
+        await proc.wait_healthy(port=port, timeout=2.0)
+    except RuntimeError:
+        return False
+    return True
 
 
 class Version:
@@ -86,12 +96,20 @@ class Version:
             private.close()  # the server holds its own copy now
         try:
             boot = await rehearsal.wait_healthy()
+            serves_fd4 = await _answers(rehearsal, rehearsal.probe_port)
         finally:
             await rehearsal.stop(drain_timeout=5)
         proc = await VersionProcess.spawn(spec, shared, port=port, log_dir=log_dir)
         version = cls(spec, [proc])
         version.health_s = boot
-        # it boots as fast as the rehearsal did; until then the old version accepts
+        if serves_fd4:
+            try:
+                await proc.wait_healthy()
+            except RuntimeError as exc:
+                await version.stop(drain_timeout=5)
+                raise RuntimeError(f"started on the shared socket: {exc}") from exc
+            return version
+        # no way to see it accept: it boots as fast as the rehearsal did
         try:
             await asyncio.wait_for(proc.proc.wait(), min(boot * 1.5 + 0.2, spec.health_timeout))
         except TimeoutError:
