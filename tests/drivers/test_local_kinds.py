@@ -259,3 +259,25 @@ def test_a_node_server_speaking_the_protocol_swaps_without_a_failed_request(
     asyncio.run(site.target.maintenance(site.options, site.ctx("x"), on=True))
     page = site.get()
     assert (page.status_code, page.headers["retry-after"]) == (503, "120")
+
+
+def test_local_serve_as_a_plain_command_serves_both_sockets(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    # an older config whose command runs the wrapper itself: rehearsed, then ready on fd 4
+    site = make_site(
+        ASGI_APP, command=["{python}", "{serve}", "--fd", "{fd}", "--app-dir", ".", "app:app"]
+    )
+    summary = _swaps_under_load(site, tmp_path, rounds=1)
+    assert summary["failed"] == 0, summary
+
+
+def test_a_missing_interpreter_is_named(make_site: MakeSite) -> None:
+    site = make_site(ASGI_APP, python="py/bin/python3")
+    result = site.deploy("1.0.0")
+    assert not result.ok
+    assert result.summary == (
+        f"local target: python 'py/bin/python3': {site.workdir}/py/bin/python3 does not "
+        "exist (or is not a file)"
+    )
+    assert site.status() is None

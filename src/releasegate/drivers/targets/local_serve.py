@@ -18,7 +18,7 @@ server (plain ``uvicorn --fd`` has none of it):
   the pipe (the supervisor is gone) shuts the server down, so children never outlive it;
 * SIGTERM drains: uvicorn stops, lets requests in flight finish, then exits.
 
-Without the two variables it admits at once, like ``uvicorn --fd``.
+Without ``RELEASEGATE_CONTROL_FD`` it admits at once, like ``uvicorn --fd``.
 """
 
 from __future__ import annotations
@@ -201,7 +201,9 @@ async def serve(args: argparse.Namespace) -> None:
     server = GatedServer(config, shared, state)
     if control_fd:
         _watch_control(server, int(control_fd))
-    if probe is None:
+    if not control_fd:
+        # nobody will say `admit` (run by hand, or as a `listen-fds` command): serve fd 3
+        # at once, beside the probe socket if there is one
         server.admit_soon()
     await server.serve(sockets=[probe] if probe else [])
 
