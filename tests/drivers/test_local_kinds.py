@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_local import Site, _alive, _free_port, _load, _wait_gone
+from test_local import LOADGEN, Site, _alive, _free_port, _wait_gone
 
 from releasegate.drivers.targets.local import LocalOptions
 
@@ -62,13 +62,22 @@ def make_site(tmp_path: Path) -> Iterator[MakeSite]:
             os.kill(pid, signal.SIGKILL)
 
 
-def _swaps_under_load(site: Site, tmp_path: Path, rounds: int = 2) -> dict[str, Any]:
+def _load(url: str, out: Path, rate: int) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, str(LOADGEN), "--url", url, "--rate", str(rate)]
+    # runs until SIGINT (bounded by the duration should the test die first)
+    argv += ["--duration", "600", "--out", str(out)]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+
+
+def _swaps_under_load(
+    site: Site, tmp_path: Path, rounds: int = 2, rate: int = 200
+) -> dict[str, Any]:
     """1.0.0 live, then ``rounds`` times: deploy 2.0.0, roll back to 1.0.0 — under an
-    open-loop 200 requests/s; returns the load generator's summary."""
+    open-loop ``rate`` requests/s; returns the load generator's summary."""
     first = site.deploy("1.0.0")
     assert first.ok, first.summary
     out = tmp_path / "load.json"
-    load = _load(site.url + "/monitoring/version", out, 600)
+    load = _load(site.url + "/monitoring/version", out, rate)
     try:
         time.sleep(1.0)
         for _ in range(rounds):
@@ -104,7 +113,9 @@ def test_gunicorn_with_its_own_command_swaps_without_a_failed_request(
         command=["{python}", "-m", "gunicorn", *GUNICORN],
         workers=2,
     )
-    summary = _swaps_under_load(site, tmp_path)
+    # 100/s: two sync workers open a connection per request, which a machine shared with
+    # other test runs may not keep up with at 200/s (the benchmark measures that)
+    summary = _swaps_under_load(site, tmp_path, rate=100)
     assert summary["failed"] == 0, summary
     status = site.status()
     assert status is not None

@@ -11,7 +11,16 @@ from releasegate.errors import DriverError
 if TYPE_CHECKING:
     from releasegate.drivers.targets.local import LocalOptions
 
-SERVE_COMMAND = ("{python}", "{serve}", "--fd", "{fd}", "--app-dir", "{version_dir}")
+SERVE_COMMAND = (
+    "{python}",
+    "{serve}",
+    "--fd",
+    "{fd}",
+    "--app-dir",
+    "{version_dir}",
+    "--drain-timeout",
+    "{drain_timeout}",
+)
 """``local_serve.py`` run as a file by the app's interpreter (``{serve}`` is its path)."""
 
 

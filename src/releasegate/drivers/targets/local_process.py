@@ -163,6 +163,7 @@ class VersionProcess:
             "version_dir": str(spec.directory),
             "python": spec.python or sys.executable,
             "workers": str(spec.workers),
+            "drain_timeout": f"{spec.drain_timeout:g}",
             "serve": serve_script(),
         }
         env = app_environment(spec, values)

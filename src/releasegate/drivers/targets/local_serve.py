@@ -110,6 +110,8 @@ class GatedServer(uvicorn.Server):
         self.state = state
         self._shared_server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.linger = 0.0
+        """Seconds a quiesced server waits, on SIGTERM, for its connections to close."""
 
     def admit_soon(self) -> None:
         """Admit once started (commands may arrive while the app still loads)."""
@@ -136,6 +138,22 @@ class GatedServer(uvicorn.Server):
             create_protocol, sock=self.shared, backlog=config.backlog
         )
         self.servers.append(self._shared_server)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Once quiesced, first let connections end by themselves, then drain as uvicorn does.
+
+        uvicorn's shutdown closes idle keep-alive connections at once; a client that sends
+        on one in that instant gets no answer. A quiesced server instead waits until each
+        connection was used once more (answered with ``Connection: close``) or timed out
+        idle (the keep-alive timeout, as in steady state), at most ``linger`` seconds.
+        Not quiesced yet (no supervisor said so: run as a plain command), it quiesces first."""
+        if not self.state.quiesced:
+            self.quiesce()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.linger
+        while self.server_state.connections and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        await super().shutdown(sockets=sockets)
 
     def quiesce(self) -> None:
         self.state.quiesced = True
@@ -199,6 +217,8 @@ async def serve(args: argparse.Namespace) -> None:
     config.load()
     config.loaded_app = Gate(config.loaded_app, state)
     server = GatedServer(config, shared, state)
+    # idle connections close after the keep-alive timeout; stay within the drain timeout
+    server.linger = max(0.0, min(config.timeout_keep_alive + 1.0, args.drain_timeout - 1.0))
     if control_fd:
         _watch_control(server, int(control_fd))
     if not control_fd:
