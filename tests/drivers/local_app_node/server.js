@@ -38,6 +38,12 @@ function handle(req, res) {
 }
 
 const shared = http.createServer(handle);
+let ended = false; // stopped listening and every connection has ended
+let terminating = false;
+shared.on('close', () => {
+  ended = true;
+  if (terminating) process.exit(0);
+});
 const probe = probeFd ? http.createServer(handle) : null;
 
 function admit() {
@@ -55,9 +61,12 @@ function quiesce() {
 
 function shutdown() {
   quiesce();
-  if (probe) probe.close();
-  shared.close(() => process.exit(0)); // waits for the requests in flight
-  shared.closeIdleConnections();
+  if (probe) net.Server.prototype.close.call(probe);
+  // exit once every connection has ended by itself: used once more (answered with
+  // Connection: close) or idle past keepAliveTimeout; closing idle ones now would race
+  // a client sending on them (the supervisor SIGKILLs after drain_timeout)
+  terminating = true;
+  if (!admitted || ended) process.exit(0);
 }
 
 function command(line) {
