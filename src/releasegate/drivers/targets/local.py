@@ -177,6 +177,7 @@ class LocalTarget:
             installed, digest = local_releases.install(
                 source, releases, version, reinstall=opts.reinstall
             )
+            launch = local_kinds.launch(opts, ctx.workdir, installed)
         except DriverError as exc:
             return StepResult(ok=False, summary=str(exc), evidence={"version": version})
         before = await local_control.ensure_supervisor(directory, opts.host, opts.port)
@@ -191,7 +192,7 @@ class LocalTarget:
                     "cmd": "swap",
                     "version": version,
                     "directory": str(installed),
-                    **local_kinds.launch(opts, ctx.workdir, installed),
+                    **launch,
                     "env": {k: ctx.secrets.resolve(v) for k, v in opts.env.items()},
                     "health_path": opts.health_path,
                     "health_timeout": health,
