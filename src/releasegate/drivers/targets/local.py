@@ -43,7 +43,7 @@ class LocalOptions(Options):
         None,
         description=(
             "Any server's argv; `{fd}` (3), `{version}`, `{port}`, `{version_dir}`, "
-            "`{python}`, `{workers}` are replaced. It gets the listening socket at fd 3 "
+            "`{python}`, `{workers}`, `{drain_timeout}`, `{serve}` are replaced. It gets the listening socket at fd 3 "
             "with `LISTEN_FDS=1` and `LISTEN_PID` (systemd's socket activation)."
         ),
     )
