@@ -44,7 +44,7 @@ class LocalOptions(Options):
         description=(
             "Any server's argv; `{fd}` (3), `{version}`, `{port}`, `{version_dir}`, "
             "`{python}`, `{workers}`, `{drain_timeout}`, `{serve}` are replaced. It gets the listening socket at fd 3 "
-            "with `LISTEN_FDS=1` and `LISTEN_PID` (systemd's socket activation)."
+            "with `LISTEN_FDS` and `LISTEN_PID` (systemd's socket activation)."
         ),
     )
     protocol: Literal["releasegate", "listen-fds"] | None = Field(
