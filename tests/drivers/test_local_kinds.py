@@ -303,3 +303,20 @@ def test_uvicorns_own_cli_serving_fd_3_only_is_swapped(make_site: MakeSite, tmp_
     # on SIGTERM, and a client sending on one then gets no answer (1 request in 1 of 4 runs
     # here; docs/local-target.md says so). Many failures would mean the handover broke.
     assert summary["failed"] <= 2, summary
+
+
+def test_a_command_that_serves_nothing_is_named(make_site: MakeSite) -> None:
+    site = make_site(
+        ASGI_APP, command=["{python}", "-c", "import time; time.sleep(60)"], health_timeout="2s"
+    )
+    result = site.deploy("1.0.0")
+    assert not result.ok
+    assert result.summary.startswith(
+        "version 1.0.0 failed its health check and was not swapped in (nothing keeps "
+        "serving): GET /monitoring/health on its private socket 127.0.0.1:"
+    ), result.summary
+    assert result.summary.endswith(
+        " got no answer (ReadTimeout): the server must serve the sockets in LISTEN_FDS "
+        "(fd 3 is `{fd}`) and answer /monitoring/health with 2xx, within 2s"
+    ), result.summary
+    assert site.status() is None

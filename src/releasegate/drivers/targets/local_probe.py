@@ -32,9 +32,8 @@ def _explain(last: str, path: str, port: int, protocol: bool) -> str:
             "a server that only serves fd 3 needs `protocol: listen-fds`"
         )
     return (
-        f"GET {path} on the private socket it was given at fd 3 ({where}) got no answer "
-        f"({last}): the server must serve the socket from LISTEN_FDS (`{{fd}}`) and answer "
-        f"{path} with 2xx"
+        f"GET {path} on its private socket {where} got no answer ({last}): the server "
+        f"must serve the sockets in LISTEN_FDS (fd 3 is `{{fd}}`) and answer {path} with 2xx"
     )
 
 
