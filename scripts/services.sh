@@ -5,6 +5,8 @@ set -euo pipefail
 
 # ssh-keygen signs and verifies sign-offs under identity.mode: ssh (OpenSSH 8.2 or later)
 command -v ssh-keygen >/dev/null || { apt-get update -qq && apt-get install -y -q openssh-client; }
+# Node runs the local target's example of a non-Python server that speaks the protocol
+command -v node >/dev/null || { apt-get update -qq && apt-get install -y -q nodejs; }
 # headless Chromium drives the dashboard's browser tests (Playwright with the system browser)
 command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -q chromium; }
 

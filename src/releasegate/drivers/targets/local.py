@@ -11,25 +11,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from releasegate.config.types import Duration
 from releasegate.drivers import api
 from releasegate.drivers.api import Options, StepContext, StepResult
-from releasegate.drivers.targets import local_control, local_releases
+from releasegate.drivers.targets import local_control, local_kinds, local_releases
 from releasegate.errors import DriverError
-
-DEFAULT_COMMAND = (
-    "{python}",
-    "-m",
-    "releasegate.drivers.targets.local_serve",
-    "--fd",
-    "{fd}",
-    "--app-dir",
-    "{version_dir}",
-)
 
 
 class LocalOptions(Options):
@@ -43,15 +33,45 @@ class LocalOptions(Options):
             "The directory is copied to `<state_dir>/releases/<version>` on deploy."
         ),
     )
-    asgi: str = Field("app:app", description="The ASGI app the default command serves.")
+    asgi: str | None = Field(
+        None, description="An ASGI app, `module:attribute` (the default kind, `app:app`)."
+    )
+    wsgi: str | None = Field(
+        None, description="A WSGI app (Flask, Django, ...), `module:attribute`."
+    )
     command: list[str] | None = Field(
         None,
         description=(
-            "argv template to run one version; `{fd}`, `{version}`, `{port}`, `{version_dir}`, "
-            "`{python}` are replaced. It must run releasegate.drivers.targets.local_serve "
-            "(default: `{python} -m releasegate.drivers.targets.local_serve --fd {fd} "
-            "--app-dir {version_dir} <asgi>`)."
+            "Any server's argv; `{fd}` (3), `{version}`, `{port}`, `{version_dir}`, "
+            "`{python}`, `{workers}`, `{drain_timeout}`, `{serve}` are replaced. It gets the listening socket at fd 3 "
+            "with `LISTEN_FDS` and `LISTEN_PID` (systemd's socket activation)."
         ),
+    )
+    protocol: Literal["releasegate", "listen-fds"] | None = Field(
+        None,
+        description=(
+            "`releasegate`: the server reads `RELEASEGATE_PROBE_FD` and "
+            "`RELEASEGATE_CONTROL_FD` (admit, quiesce, maintenance); `listen-fds`: it only "
+            "serves fd 3. Default: `releasegate` for `asgi`/`wsgi`, `listen-fds` for `command`."
+        ),
+    )
+    python: str | None = Field(
+        None,
+        description="The app's interpreter (absolute, or relative to the config file; "
+        "`{version_dir}` allowed). Default: releasegate's own.",
+    )
+    venv: str | None = Field(
+        None,
+        description="The app's virtualenv (its `bin/python` is used); e.g. "
+        "`{version_dir}/.venv` for a venv each version brings.",
+    )
+    workers: int = Field(
+        1, ge=1, le=64, description="Server processes per version, sharing the socket."
+    )
+    reinstall: bool = Field(
+        False,
+        description="Install a version again when its files changed since it was installed "
+        "(otherwise such a deploy is refused).",
     )
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8000, ge=1, le=65535, description="Port to listen on.")
@@ -86,6 +106,15 @@ class LocalOptions(Options):
         "log, socket and releases (default "
         "`.releasegate/local/<environment>`).",
     )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> LocalOptions:
+        kinds = [k for k in ("asgi", "wsgi", "command") if getattr(self, k) is not None]
+        if len(kinds) > 1:
+            raise ValueError(f"give one of asgi, wsgi, command, not {' and '.join(kinds)}")
+        if self.python is not None and self.venv is not None:
+            raise ValueError("give python or venv, not both")
+        return self
 
 
 class LocalTarget:
@@ -144,10 +173,15 @@ class LocalTarget:
         except DriverError as exc:
             return StepResult(ok=False, summary=str(exc))
         source = ctx.workdir / opts.app / opts.versions.replace("{version}", version)
-        installed = local_releases.install(source, releases, version)
+        try:
+            installed, digest = local_releases.install(
+                source, releases, version, reinstall=opts.reinstall
+            )
+            launch = local_kinds.launch(opts, ctx.workdir, installed)
+        except DriverError as exc:
+            return StepResult(ok=False, summary=str(exc), evidence={"version": version})
         before = await local_control.ensure_supervisor(directory, opts.host, opts.port)
         ctx.progress(f"{action}: starting {version} beside {before.version or 'nothing'}")
-        command = opts.command or [*DEFAULT_COMMAND, opts.asgi]
         drain = opts.drain_timeout.total_seconds()
         health = opts.health_timeout.total_seconds()
         quiesce = opts.quiesce.total_seconds()
@@ -158,17 +192,22 @@ class LocalTarget:
                     "cmd": "swap",
                     "version": version,
                     "directory": str(installed),
-                    "command": command,
+                    **launch,
                     "env": {k: ctx.secrets.resolve(v) for k, v in opts.env.items()},
                     "health_path": opts.health_path,
                     "health_timeout": health,
                     "quiesce": quiesce,
                     "drain_timeout": drain,
                 },
-                timeout=health + quiesce + drain + 30,
+                timeout=(health * 2 + 5) * opts.workers + quiesce + drain + 30,
             )
         except DriverError as exc:
-            return StepResult(ok=False, summary=ctx.secrets.redact(str(exc)))
+            if before.version is None:
+                # nothing was live: no supervisor may hold the port (clients are refused)
+                await self.stop(opts, ctx)
+            summary = ctx.secrets.redact(str(exc))
+            return StepResult(ok=False, summary=summary, evidence={"sha256": digest})
+        local_releases.forget_replaced(releases, version)
         local_releases.record_live(releases, version)
         protect = {version, *([before.version] if before.version else [])}
         pruned = local_releases.prune(releases, keep=opts.keep, protect=protect)
@@ -187,6 +226,8 @@ class LocalTarget:
                 "health_s": answer["health_s"],
                 "swap_s": answer["swap_s"],
                 "pruned": ", ".join(pruned),
+                "sha256": digest,
+                "workers": opts.workers,
             },
         )
 

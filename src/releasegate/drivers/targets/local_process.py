@@ -1,4 +1,12 @@
-"""One version's server process as the local supervisor sees it: spawn, probe, signal, stop."""
+"""One server process of a version as the local supervisor sees it: spawn, probe, signal, stop.
+
+Every process gets its sockets at fixed descriptors, in systemd's socket-activation
+convention (``LISTEN_FDS``, ``LISTEN_PID``): fd 3 is the listening socket and fd 4 a private
+probe socket (``RELEASEGATE_PROBE_FD``). A server that speaks releasegate's protocol serves
+fd 4 until ``admit`` on its control pipe at fd 5 (``RELEASEGATE_CONTROL_FD``); for any other
+server fd 4 is a second socket in ``LISTEN_FDS=2``, which servers that serve every
+inherited socket (gunicorn) answer on as soon as they accept on fd 3.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,36 @@ import contextlib
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from releasegate.drivers.targets.local_probe import wait_healthy
+
+LISTEN_FD = 3
+PROBE_FD = 4
+CONTROL_FD = 5
+
+# Run (with -I, stdlib only) between fork and the server's exec: moves the inherited
+# descriptors to 3, 4, 5, sets LISTEN_PID to the server's own pid (known only after the
+# fork) and asks the kernel to SIGTERM the server if the supervisor dies, so a server that
+# knows nothing of the control pipe never outlives it either.
+_PLACE_FDS = """
+import ctypes, fcntl, os, sys
+src = [int(f) for f in sys.argv[2].split(",")]
+tmp = [fcntl.fcntl(f, fcntl.F_DUPFD, 10) for f in src]
+for f in src: os.close(f)
+for i, t in enumerate(tmp): os.dup2(t, 3 + i); os.close(t)
+ctypes.CDLL(None).prctl(1, 15)
+if os.getppid() != int(sys.argv[1]): sys.exit(70)
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.execvp(sys.argv[3], sys.argv[3:])
+"""
+
+# what must not reach an app that runs its own interpreter: releasegate's import path
+_INTERPRETER_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "PYTHONUSERBASE")
 
 
 @dataclass(frozen=True)
@@ -20,12 +54,19 @@ class VersionSpec:
     version: str
     directory: Path
     command: tuple[str, ...]
-    """An argv template: ``{fd}``, ``{version}``, ``{port}``, ``{version_dir}``, ``{python}``."""
+    """An argv template: ``{fd}``, ``{version}``, ``{port}``, ``{version_dir}``, ``{python}``,
+    ``{workers}``, ``{serve}`` are replaced."""
     env: Mapping[str, str] = field(default_factory=dict)
     health_path: str = "/monitoring/health"
     health_timeout: float = 30.0
     quiesce: float = 1.0
     drain_timeout: float = 30.0
+    protocol: bool = True
+    """The server reads RELEASEGATE_PROBE_FD / RELEASEGATE_CONTROL_FD (admit, quiesce)."""
+    workers: int = 1
+    """Processes started per version (protocol servers; others get ``{workers}``)."""
+    python: str | None = None
+    """The app's own interpreter; None runs it under releasegate's."""
 
 
 def listening_socket(host: str, port: int, *, backlog: int = 2048) -> socket.socket:
@@ -39,7 +80,8 @@ def listening_socket(host: str, port: int, *, backlog: int = 2048) -> socket.soc
     return sock
 
 
-def _fill(template: Sequence[str], values: Mapping[str, str]) -> list[str]:
+def fill(template: Sequence[str], values: Mapping[str, str]) -> list[str]:
+    """``template`` with every ``{name}`` of ``values`` replaced (other braces kept)."""
     out = []
     for arg in template:
         for key, value in values.items():
@@ -48,20 +90,51 @@ def _fill(template: Sequence[str], values: Mapping[str, str]) -> list[str]:
     return out
 
 
+def serve_script() -> str:
+    """The path of ``local_serve.py``: run as a file, so the app's interpreter needs only
+    uvicorn, not releasegate."""
+    return str(Path(__file__).with_name("local_serve.py"))
+
+
+def app_environment(spec: VersionSpec, values: Mapping[str, str]) -> dict[str, str]:
+    """The environment a version's server starts with."""
+    base = dict(os.environ)
+    if spec.python is not None:
+        for name in _INTERPRETER_VARS:
+            base.pop(name, None)
+        venv = Path(spec.python).parent.parent
+        if (venv / "pyvenv.cfg").is_file():
+            base["VIRTUAL_ENV"] = str(venv)
+            base["PATH"] = f"{venv / 'bin'}{os.pathsep}{base.get('PATH', '')}"
+    return {
+        **base,
+        **{k: fill([v], values)[0] for k, v in spec.env.items()},
+        "RELEASEGATE_VERSION": spec.version,
+        "LISTEN_FDS": "1" if spec.protocol else "2",
+        "LISTEN_FDNAMES": "http" if spec.protocol else "http:probe",
+        "RELEASEGATE_PROBE_FD": str(PROBE_FD),
+    }
+
+
 class VersionProcess:
-    """A running server of one version, with its private probe socket and control pipe."""
+    """A running server process of one version, with its probe address and control pipe."""
 
     def __init__(
         self,
         spec: VersionSpec,
         proc: asyncio.subprocess.Process,
-        control: int,
+        control: int | None,
         probe_port: int,
         log: Path,
+        *,
+        check_port: int | None = None,
     ) -> None:
         self.spec = spec
         self.proc = proc
         self.probe_port = probe_port
+        """The port of the private socket at fd 4."""
+        self.check_port = probe_port if check_port is None else check_port
+        """Where the health check goes (fd 3 in a rehearsal, else fd 4)."""
         self.log = log
         self.state = "starting"
         self.started_at = time.time()
@@ -69,93 +142,91 @@ class VersionProcess:
 
     @classmethod
     async def spawn(
-        cls, spec: VersionSpec, shared: socket.socket, *, port: int, python: str, log_dir: Path
+        cls,
+        spec: VersionSpec,
+        listen: socket.socket,
+        *,
+        port: int,
+        log_dir: Path,
+        worker: int = 0,
+        private: bool = False,
     ) -> VersionProcess:
-        """Start the version's command with the shared socket, a probe socket and a pipe."""
+        """Start one server of ``spec`` with ``listen`` at fd 3 (and, for a protocol
+        server, a control pipe at fd 5), a fresh probe socket at fd 4. ``private``:
+        ``listen`` is itself a private socket and the health check goes there."""
         probe = listening_socket("127.0.0.1", 0, backlog=64)
-        read_end, write_end = os.pipe()
+        read_end, write_end = os.pipe() if spec.protocol else (None, None)
         values = {
-            "fd": str(shared.fileno()),
+            "fd": str(LISTEN_FD),
             "version": spec.version,
             "port": str(port),
             "version_dir": str(spec.directory),
-            "python": python,
+            "python": spec.python or sys.executable,
+            "workers": str(spec.workers),
+            "drain_timeout": f"{spec.drain_timeout:g}",
+            "serve": serve_script(),
         }
-        env = {
-            **os.environ,
-            **{k: _fill([v], values)[0] for k, v in spec.env.items()},
-            "RELEASEGATE_VERSION": spec.version,
-            "RELEASEGATE_PROBE_FD": str(probe.fileno()),
-            "RELEASEGATE_CONTROL_FD": str(read_end),
-        }
+        env = app_environment(spec, values)
+        env["RELEASEGATE_WORKER"] = str(worker)
+        fds = [listen.fileno(), probe.fileno()]
+        if read_end is not None:
+            fds.append(read_end)
+            env["RELEASEGATE_CONTROL_FD"] = str(CONTROL_FD)
+        argv = fill(spec.command, values)
         log_dir.mkdir(parents=True, exist_ok=True)
         log = log_dir / f"{spec.version}.log"
+        helper = [sys.executable, "-I", "-c", _PLACE_FDS, str(os.getpid())]
         try:
             with log.open("ab") as out:
                 proc = await asyncio.create_subprocess_exec(
-                    *_fill(spec.command, values),
+                    *helper,
+                    ",".join(map(str, fds)),
+                    *argv,
                     cwd=spec.directory,
                     env=env,
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=out,
                     stderr=out,
-                    pass_fds=(shared.fileno(), probe.fileno(), read_end),
+                    pass_fds=fds,
                 )
         except OSError as exc:
-            os.close(write_end)
+            if write_end is not None:
+                os.close(write_end)
             raise RuntimeError(f"cannot start version {spec.version}: {exc}") from exc
         finally:
-            os.close(read_end)
+            if read_end is not None:
+                os.close(read_end)
             probe_port = probe.getsockname()[1]
             probe.close()
-        return cls(spec, proc, write_end, probe_port, log)
+        check = listen.getsockname()[1] if private else None
+        return cls(spec, proc, write_end, probe_port, log, check_port=check)
 
     @property
     def pid(self) -> int:
+        """The server's pid (the fd helper execs into it)."""
         return self.proc.pid
 
     def tell(self, line: str) -> None:
-        """Send one control command; a process that has gone away is ignored."""
+        """Send one control command; a process that has gone away (or has no pipe) is ignored."""
+        if self._control is None:
+            return
         with contextlib.suppress(OSError):
             os.write(self._control, line.encode() + b"\n")
 
-    async def wait_healthy(self) -> None:
-        """Poll the health path on the probe socket; raise RuntimeError with the reason."""
-        url = f"http://127.0.0.1:{self.probe_port}{self.spec.health_path}"
-        deadline = time.monotonic() + self.spec.health_timeout
-        last = "no answer"
-        import httpx  # only where a request is sent
-
-        async with httpx.AsyncClient(timeout=1.0) as client:
-            while time.monotonic() < deadline:
-                if self.proc.returncode is not None:
-                    raise RuntimeError(
-                        f"exited with code {self.proc.returncode} before it was "
-                        f"healthy{self._last_log_line()}"
-                    )
-                try:
-                    response = await client.get(url)
-                except httpx.HTTPError as exc:
-                    last = f"no answer ({type(exc).__name__})"
-                else:
-                    if response.is_success:
-                        return
-                    last = f"HTTP {response.status_code}"
-                await asyncio.sleep(0.05)
-        raise RuntimeError(
-            f"GET {self.spec.health_path} answered {last}, not 2xx, within "
-            f"{self.spec.health_timeout:g}s{self._last_log_line()}"
+    async def wait_healthy(self, *, port: int | None = None, timeout: float | None = None) -> float:
+        """Poll the health path on ``port`` (default: where the health check goes) until
+        2xx; returns the seconds it took, RuntimeError says what failed."""
+        return await wait_healthy(
+            self.proc,
+            self.check_port if port is None else port,
+            self.spec.health_path,
+            self.spec.health_timeout if timeout is None else timeout,
+            self.log,
+            protocol=self.spec.protocol,
         )
 
-    def _last_log_line(self) -> str:
-        try:
-            lines = [ln for ln in self.log.read_text(errors="replace").splitlines() if ln.strip()]
-        except OSError:
-            return ""
-        return f"; last log line: {lines[-1].strip()}" if lines else ""
-
     async def stop(self, *, drain_timeout: float | None = None) -> int:
-        """SIGTERM (uvicorn drains), then SIGKILL after the drain timeout; returns the code."""
+        """SIGTERM (the server drains), then SIGKILL after the drain timeout; returns the code."""
         self.state = "draining"
         timeout = self.spec.drain_timeout if drain_timeout is None else drain_timeout
         if self.proc.returncode is None:
@@ -165,12 +236,15 @@ class VersionProcess:
             except TimeoutError:
                 self.proc.kill()
         code = await self.proc.wait()
-        with contextlib.suppress(OSError):
-            os.close(self._control)
+        if self._control is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._control)
+            self._control = None
         self.state = "stopped"
         return code
 
     def describe(self) -> dict[str, object]:
+        """What ``status`` shows of this process."""
         return {
             "version": self.spec.version,
             "pid": self.pid,

@@ -1,6 +1,9 @@
-"""Serve one version of an ASGI app on an inherited socket, under the local supervisor.
+"""Serve one version of an ASGI or WSGI app on an inherited socket, under the local supervisor.
 
-``python -m releasegate.drivers.targets.local_serve --fd FD [--app-dir DIR] MODULE:APP``
+``python local_serve.py --fd FD [--app-dir DIR] [--wsgi] MODULE:APP``
+
+Run as a file by the app's own interpreter, it imports nothing of releasegate: the app's
+interpreter needs uvicorn (and, for ``--wsgi``, preferably a2wsgi, which uvicorn uses).
 
 A thin wrapper around uvicorn that adds what a zero-downtime swap needs from the app
 server (plain ``uvicorn --fd`` has none of it):
@@ -15,7 +18,7 @@ server (plain ``uvicorn --fd`` has none of it):
   the pipe (the supervisor is gone) shuts the server down, so children never outlive it;
 * SIGTERM drains: uvicorn stops, lets requests in flight finish, then exits.
 
-Without the two variables it admits at once, like ``uvicorn --fd``.
+Without ``RELEASEGATE_CONTROL_FD`` it admits at once, like ``uvicorn --fd``.
 """
 
 from __future__ import annotations
@@ -107,6 +110,8 @@ class GatedServer(uvicorn.Server):
         self.state = state
         self._shared_server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.linger = 0.0
+        """Seconds a quiesced server waits, on SIGTERM, for its connections to close."""
 
     def admit_soon(self) -> None:
         """Admit once started (commands may arrive while the app still loads)."""
@@ -133,6 +138,22 @@ class GatedServer(uvicorn.Server):
             create_protocol, sock=self.shared, backlog=config.backlog
         )
         self.servers.append(self._shared_server)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Once quiesced, first let connections end by themselves, then drain as uvicorn does.
+
+        uvicorn's shutdown closes idle keep-alive connections at once; a client that sends
+        on one in that instant gets no answer. A quiesced server instead waits until each
+        connection was used once more (answered with ``Connection: close``) or timed out
+        idle (the keep-alive timeout, as in steady state), at most ``linger`` seconds.
+        Not quiesced yet (no supervisor said so: run as a plain command), it quiesces first."""
+        if not self.state.quiesced:
+            self.quiesce()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.linger
+        while self.server_state.connections and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        await super().shutdown(sockets=sockets)
 
     def quiesce(self) -> None:
         self.state.quiesced = True
@@ -187,6 +208,7 @@ async def serve(args: argparse.Namespace) -> None:
     state = GateState(probe_port=probe.getsockname()[1] if probe else None)
     config = uvicorn.Config(
         args.app,
+        interface="wsgi" if args.wsgi else "auto",
         log_level=args.log_level,
         access_log=False,
         timeout_graceful_shutdown=args.drain_timeout,
@@ -195,9 +217,13 @@ async def serve(args: argparse.Namespace) -> None:
     config.load()
     config.loaded_app = Gate(config.loaded_app, state)
     server = GatedServer(config, shared, state)
+    # idle connections close after the keep-alive timeout; stay within the drain timeout
+    server.linger = max(0.0, min(config.timeout_keep_alive + 1.0, args.drain_timeout - 1.0))
     if control_fd:
         _watch_control(server, int(control_fd))
-    if probe is None:
+    if not control_fd:
+        # nobody will say `admit` (run by hand, or as a `listen-fds` command): serve fd 3
+        # at once, beside the probe socket if there is one
         server.admit_soon()
     await server.serve(sockets=[probe] if probe else [])
 
@@ -205,12 +231,16 @@ async def serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The command line of the wrapper."""
     parser = argparse.ArgumentParser(prog="local_serve", description=__doc__.splitlines()[0])
-    parser.add_argument("app", help="the ASGI app, MODULE:ATTRIBUTE")
+    parser.add_argument("app", help="the ASGI (or, with --wsgi, WSGI) app, MODULE:ATTRIBUTE")
+    parser.add_argument("--wsgi", action="store_true", help="the app is a WSGI callable")
     parser.add_argument("--fd", type=int, required=True, help="the inherited listening socket")
     parser.add_argument("--app-dir", default=".", help="where to import the app from")
     parser.add_argument("--drain-timeout", type=float, default=30.0)
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
+    here = os.path.dirname(os.path.abspath(__file__))
+    # run as a file, Python puts this directory first: its modules must not shadow the app's
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     sys.path.insert(0, os.path.abspath(args.app_dir))
     asyncio.run(serve(args))
     return 0

@@ -30,7 +30,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from releasegate.drivers.targets.local_process import VersionProcess, VersionSpec, listening_socket
+from releasegate.drivers.targets.local_process import VersionSpec, listening_socket
+from releasegate.drivers.targets.local_version import Version
 
 log = logging.getLogger("releasegate.local")
 
@@ -41,8 +42,8 @@ class Supervisor:
     def __init__(self, state_dir: Path, sock: socket.socket) -> None:
         self.state_dir = state_dir
         self.sock = sock
-        self.live: VersionProcess | None = None
-        self.others: list[VersionProcess] = []
+        self.live: Version | None = None
+        self.others: list[Version] = []
         self.started_at = time.time()
         self.maintenance = False
         self.retry_after = 120
@@ -73,22 +74,17 @@ class Supervisor:
             "uptime_s": round(time.time() - self.started_at, 3),
             "maintenance": self.maintenance,
             "swaps": self.swaps,
-            "processes": [p.describe() for p in ([live] if live else []) + self.others],
+            "processes": [d for v in ([live] if live else []) + self.others for d in v.describe()],
         }
 
     async def swap(self, spec: VersionSpec) -> dict[str, Any]:
         """Start ``spec``, prove it healthy, admit it, then quiesce and drain the old one."""
         async with self._lock:
             t0 = time.monotonic()
-            port = self.sock.getsockname()[1]
-            new = await VersionProcess.spawn(
-                spec, self.sock, port=port, python=sys.executable, log_dir=self.state_dir / "logs"
-            )
-            log.info("started %s (pid %d), checking %s", spec.version, new.pid, spec.health_path)
+            log.info("starting %s, checking %s", spec.version, spec.health_path)
             try:
-                await new.wait_healthy()
+                new = await Version.start(spec, self.sock, self.state_dir / "logs")
             except RuntimeError as exc:
-                await new.stop(drain_timeout=5)
                 serving = self.live.spec.version if self.live else "nothing"
                 message = (
                     f"version {spec.version} failed its health check and was not "
@@ -96,7 +92,7 @@ class Supervisor:
                 )
                 log.error("%s", message)
                 return {"ok": False, "error": message}
-            healthy = time.monotonic() - t0
+            healthy = new.health_s
             if self.maintenance:
                 new.tell(f"maintenance on {self.retry_after}")
             new.tell("admit")
@@ -108,7 +104,7 @@ class Supervisor:
                 previous = old.spec.version
                 old.state = "quiescing"
                 self.others.append(old)
-                old.tell("quiesce")
+                old.tell("quiesce")  # a server without the protocol simply goes on accepting
                 await asyncio.sleep(spec.quiesce)
                 await old.stop()
                 self.others.remove(old)
@@ -123,16 +119,16 @@ class Supervisor:
                 "swap_s": round(time.monotonic() - t0, 3),
             }
 
-    async def _watch(self, proc: VersionProcess) -> None:
-        code = await proc.proc.wait()
+    async def _watch(self, proc: Version) -> None:
+        pid, code = await proc.wait_any_exit()
         if self.live is proc and not self.done.is_set():
             log.error(
                 "live version %s (pid %d) exited with code %s; restarting it",
                 proc.spec.version,
-                proc.pid,
+                pid,
                 code,
             )
-            self.live = None
+            # its other workers go on serving until the restarted version replaces them
             await asyncio.sleep(1.0)
             if not self.done.is_set():
                 result = await self.swap(proc.spec)
@@ -183,6 +179,9 @@ class Supervisor:
                 directory=Path(request["directory"]),
                 command=tuple(request["command"]),
                 env=dict(request.get("env", {})),
+                protocol=bool(request.get("protocol", True)),
+                workers=int(request.get("workers", 1)),
+                python=request.get("python"),
                 health_path=request["health_path"],
                 health_timeout=request["health_timeout"],
                 quiesce=request["quiesce"],
