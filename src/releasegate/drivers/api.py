@@ -213,6 +213,10 @@ class Sample:
     values: Mapping[str, float]
     missing: Mapping[str, str] = field(default_factory=dict)
     caveat: str | None = None
+    at_least: frozenset[str] = frozenset()
+    """Metrics whose value is only a lower bound (requests timed out: the true p99 is at
+    least the timeout). ``p99 < 200ms`` fails on such a value above 200 ms, and is
+    inconclusive on one below it."""
 
 
 @runtime_checkable

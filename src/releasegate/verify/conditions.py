@@ -92,9 +92,10 @@ def format_value(value: float, unit: MetricUnit) -> str:
     """``412.3ms``, ``1.25%``, ``12MB``, ``3``: short and in the metric's unit."""
     if value != value:  # NaN
         return "NaN"
-    digits = f"{value:.1f}" if abs(value) < 1000 else f"{value:.0f}"
-    if unit == "%":
-        digits = f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
-    if digits.endswith(".0"):
-        digits = digits[:-2]
+    if unit == "%" and abs(value) < 10:
+        digits = f"{value:.2f}"
+    else:
+        digits = f"{value:.1f}" if abs(value) < 1000 else f"{value:.0f}"
+    if "." in digits:
+        digits = digits.rstrip("0").rstrip(".")
     return f"{digits}{unit}"

@@ -32,6 +32,8 @@ class Observation:
     missing: str | None = None
     error: str | None = None
     caveat: str | None = None
+    at_least: bool = False
+    """The value is a lower bound: the true figure may be higher."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,13 @@ def judge(rule: Rule, obs: Observation, figure: Figure | None) -> Judgement:
         return bound
     cond = rule.condition
     ok = obs.value <= bound.threshold if bound.floor else cond.holds(obs.value, bound.threshold)
+    if obs.at_least and ok == cond.upper:
+        # "< 500ms" on "at least 300ms" cannot be told; "> 2x" on "at least 3x" can
+        return Judgement(
+            "inconclusive", bound.threshold, figure if cond.relative else None,
+            f"{rule.metric} is at least {_fmt(rule, obs.value)} (requests timed out): "
+            f"cannot tell whether {cond.text}",
+        )  # fmt: skip
     verb = "meets" if ok else "breaks"
     detail = f"{rule.metric} {_fmt(rule, obs.value)} {verb} {cond.text}"
     detail += " (absolute)" if not cond.relative else f": {bound.basis}"
@@ -128,4 +137,4 @@ def fires(rule: Rule, obs: Observation, figure: Figure | None) -> Judgement:
         return Judgement("skipped", None, judged.baseline, judged.detail)
     holds = judged.outcome == "pass"
     detail = judged.detail.replace(" meets ", " hits ", 1).replace(" breaks ", " stays within ", 1)
-    return Judgement("fail" if holds else "pass", judged.threshold, judged.baseline, f"rollback.when: {detail}", holds=holds)
+    return Judgement("fail" if holds else "pass", judged.threshold, judged.baseline, detail, holds=holds)

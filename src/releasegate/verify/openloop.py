@@ -27,6 +27,7 @@ from releasegate.verify.http1 import Pool, ProtocolError
 
 _MAX_US = 3_600_000_000  # an hour, in microseconds: the largest latency a histogram holds
 _POLL_S = 0.005
+TIMED_OUT = "no answer within {:g}s"
 
 
 def new_histogram() -> HdrHistogram:
@@ -56,8 +57,11 @@ class Window:
     """Microseconds from scheduled time to the end of the response (or of the timeout)."""
     slip: HdrHistogram = field(default_factory=new_histogram)
     """Microseconds each request left after its scheduled time."""
+    latency_sum: float = 0.0
+    """Seconds, over the requests in ``latency`` (hdrh's own mean walks every bucket)."""
     requests: int = 0
     errors: int = 0
+    timeouts: int = 0
     late: int = 0
     """Requests that left more than the slip tolerance after their time."""
     error_kinds: Counter[str] = field(default_factory=Counter)
@@ -70,6 +74,10 @@ class Window:
     def slip_rate(self) -> float:
         return 100.0 * self.late / self.requests if self.requests else 0.0
 
+    def mean_ms(self) -> float:
+        count = self.latency.get_total_count()
+        return 1000.0 * self.latency_sum / count if count else math.nan
+
     def percentile_ms(self, q: float) -> float:
         return float(self.latency.get_value_at_percentile(q)) / 1000.0
 
@@ -77,8 +85,10 @@ class Window:
         """Fold ``other`` into this window (the load test's whole-run figures)."""
         self.latency.add(other.latency)
         self.slip.add(other.slip)
+        self.latency_sum += other.latency_sum
         self.requests += other.requests
         self.errors += other.errors
+        self.timeouts += other.timeouts
         self.late += other.late
         self.error_kinds.update(other.error_kinds)
         self.end = max(self.end, other.end)
@@ -156,9 +166,11 @@ class OpenLoop:
             if slip > self._tolerance:
                 window.late += 1
             if latency is not None:
+                window.latency_sum += latency
                 window.latency.record_value(min(_MAX_US, max(1, round(latency * 1e6))))
             if error is not None:
                 window.errors += 1
+                window.timeouts += error.startswith("no answer within")
                 window.error_kinds[error] += 1
         self._results = keep
         return window
@@ -191,7 +203,7 @@ class OpenLoop:
                 error = f"HTTP {status}"
         except TimeoutError:
             latency = self._now() - sched  # the user waited at least this long
-            error = f"no answer within {self._timeout:g}s"
+            error = TIMED_OUT.format(self._timeout)
         except (OSError, ProtocolError, asyncio.IncompleteReadError) as exc:
             error = _describe(exc)
         finally:

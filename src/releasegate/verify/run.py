@@ -75,12 +75,14 @@ async def _read(source: OpenSource, stage: str, interval: int, seconds: float, c
     values: dict[str, float] = {}
     missing: dict[str, str] = {}
     caveat: str | None = None
+    at_least: frozenset[str] = frozenset()
     try:
         sample = await source.read(seconds)
     except DriverError as exc:
         error = str(exc)
     else:
         caveat = sample.caveat
+        at_least = sample.at_least
         missing = dict(sample.missing)
         for metric, value in sample.values.items():
             if math.isfinite(value):
@@ -89,7 +91,7 @@ async def _read(source: OpenSource, stage: str, interval: int, seconds: float, c
                 missing[metric] = f"the source answered {value}"
     return StageSample(
         stage=stage, source=source.name, interval=interval, at=clock.time(), seconds=seconds,
-        values=values, missing=missing, error=error, caveat=caveat,
+        values=values, missing=missing, error=error, caveat=caveat, at_least=at_least,
     )  # fmt: skip
 
 

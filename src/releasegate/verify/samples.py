@@ -7,7 +7,8 @@ bookkeeping keys that start with ``_`` (charts and tables skip those):
 * ``_interval`` — the interval's index in its stage (0-based), ``_seconds`` its length;
 * ``_source:NAME`` — which source read it (1.0);
 * ``_error`` — 1.0 when the source could not be read; ``_caveat`` — 1.0 when its figures
-  describe the observer rather than the service (the probe fell behind its schedule).
+  describe the observer rather than the service (the probe fell behind its schedule);
+* ``_at_least:METRIC`` — 1.0 when the value is only a lower bound (requests timed out).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 _SOURCE = "_source:"
+_AT_LEAST = "_at_least:"
 
 
 class SampleRow(Protocol):
@@ -51,6 +53,8 @@ class StageSample:
     error: str | None = None
     """The source could not be read: why."""
     caveat: str | None = None
+    at_least: frozenset[str] = frozenset()
+    """Metrics whose value is only a lower bound (see ``Sample.at_least``)."""
 
     @property
     def at_datetime(self) -> datetime:
@@ -71,6 +75,8 @@ class StageSample:
             record["_error"] = 1.0
         if self.caveat is not None:
             record["_caveat"] = 1.0
+        for metric in self.at_least:
+            record[_AT_LEAST + metric] = 1.0
         return record
 
     @classmethod
@@ -88,6 +94,7 @@ class StageSample:
             values={k: v for k, v in values.items() if not k.startswith("_")},
             error="unreadable (recorded)" if values.get("_error") else None,
             caveat="the observer's figures (recorded)" if values.get("_caveat") else None,
+            at_least=frozenset(k[len(_AT_LEAST) :] for k in values if k.startswith(_AT_LEAST)),
         )
 
     def metric_values(self) -> dict[str, float]:

@@ -46,6 +46,7 @@ def observe(rule: Rule, samples: Mapping[str, StageSample]) -> Observation:
         count=sample.values.get("requests"),
         missing=sample.missing.get(rule.metric),
         caveat=sample.caveat,
+        at_least=rule.metric in sample.at_least,
     )
 
 

@@ -103,7 +103,12 @@ def prepare(options: ProbeOptions, ctx: StepContext) -> tuple[Origin, list[Prepa
     return origin, prepared
 
 
-def figures(window: Window, *, rate: float, max_slip: float, tolerance_ms: float) -> Sample:
+_MIN_LATE = 3
+"""Fewer late requests than this are hiccups of a busy machine, not a rate it cannot
+sustain (one late request is 10 % of a second at 10 requests/s)."""
+
+
+def figures(window: Window, *, rate: float, max_slip: float, tolerance_ms: float, timeout_ms: float) -> Sample:
     """A window's figures as a :class:`Sample`; absent metrics say why."""
     values: dict[str, float] = {"requests": float(window.requests)}
     missing: dict[str, str] = {}
@@ -114,23 +119,28 @@ def figures(window: Window, *, rate: float, max_slip: float, tolerance_ms: float
     values["error_rate"] = window.error_rate
     values["slip"] = window.slip_rate
     values["slip_p99"] = window.slip.get_value_at_percentile(99) / 1000.0
+    at_least: set[str] = set()
     if window.latency.get_total_count():
         for name, q in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99)):
             values[name] = window.percentile_ms(q)
+            if values[name] >= timeout_ms * 0.999:  # within the histogram's precision
+                at_least.add(name)
         values["max"] = window.latency.get_max_value() / 1000.0
-        values["mean"] = window.latency.get_mean_value() / 1000.0
+        values["mean"] = window.mean_ms()
+        if window.timeouts:
+            at_least |= {"max", "mean"}
     else:
         kinds = ", ".join(f"{n}× {k}" for k, n in window.error_kinds.most_common(2))
         missing = {m: f"no response in the interval ({kinds})" for m in LATENCIES}
     caveat = None
-    if window.slip_rate > max_slip:
+    if window.slip_rate > max_slip and window.late >= _MIN_LATE:
         caveat = (
             f"the probe sent {window.slip_rate:.1f}% of its requests more than "
             f"{tolerance_ms:g}ms late (slip p99 {values['slip_p99']:.0f}ms): this machine "
             f"cannot sustain {rate:g} requests/s, so the figures describe the load "
             "generator, not the service"
         )
-    return Sample(at=time.time(), values=values, missing=missing, caveat=caveat)
+    return Sample(at=time.time(), values=values, missing=missing, caveat=caveat, at_least=frozenset(at_least))
 
 
 class Probe:
@@ -163,7 +173,8 @@ class Probe:
             )
         window = await self._loop.next_interval(seconds)
         tolerance_ms = options.slip_tolerance.total_seconds() * 1000
-        return figures(window, rate=options.rate, max_slip=options.max_slip, tolerance_ms=tolerance_ms)
+        return figures(window, rate=options.rate, max_slip=options.max_slip, tolerance_ms=tolerance_ms,
+                       timeout_ms=options.timeout.total_seconds() * 1000)  # fmt: skip
 
     async def close(self) -> None:
         """Stop the load."""
