@@ -86,7 +86,8 @@ class FaultServer:
 
     def close_listener(self) -> None:
         """Stop accepting connections and drop the open ones (as a crashed service)."""
-        assert self._loop is not None and self._server is not None
+        assert self._loop is not None
+        assert self._server is not None
         server = self._server
         self.dead = True
 

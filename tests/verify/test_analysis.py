@@ -9,7 +9,13 @@ import pytest
 
 from releasegate.drivers.api import Sample
 from releasegate.errors import ConfigError, DriverError
-from releasegate.verify.api import Baseline, StageProgress, StageSample, VerificationResult, run_stages
+from releasegate.verify.api import (
+    Baseline,
+    StageProgress,
+    StageSample,
+    VerificationResult,
+    run_stages,
+)
 from verify.conftest import FakeClock, Scripts, good, stage
 
 
@@ -134,7 +140,8 @@ def test_a_rollback_trigger_decides_in_the_interval_it_holds(scripts: Scripts, c
     result = run(scripts, clock, [stage(check={"error_rate": "< 1%"}, failures_allowed=5)],
                  rollback_when={"error_rate": "> 5%"})  # fmt: skip
     assert (result.verdict, result.action) == ("fail", "rollback")
-    assert result.trigger is not None and result.trigger.interval == 2
+    assert result.trigger is not None
+    assert result.trigger.interval == 2
     assert "rollback.when holds" in result.reason
     assert result.reason.endswith("): error_rate 12% hits > 5% (absolute)")
     assert result.detection_s == pytest.approx(2.0)  # first bad interval: the second
@@ -150,7 +157,8 @@ def test_relative_check_names_the_baseline_it_used(scripts: Scripts, clock: Fake
     assert result.reason.endswith(
         "p95 230ms breaks < 2x baseline: threshold 200ms = 2 × 100ms, the p95 of 1.2.0 (deployment 7)"
     )
-    assert result.decisive is not None and result.decisive.baseline is not None
+    assert result.decisive is not None
+    assert result.decisive.baseline is not None
     assert result.decisive.baseline.count == 500  # 5 intervals × 100 requests
 
 

@@ -39,10 +39,10 @@ def check_stages(
                     raise ConfigError(f"source {name}: {where}: {first['msg']}") from None
                 provided[name] = driver.metrics(parsed)
             units = units_of(stage, provided)
+            reported.update(units)
             stage_rules(stage, units)
             stage_triggers(stage, rollback_when, units)
             fixed_baseline(stage, units)
-            reported.update(units)
         except UnknownDriver as exc:
             problems.append((i, f"no metric source named {exc.name!r} (known: {', '.join(exc.known)})"))
         except ConfigError as exc:

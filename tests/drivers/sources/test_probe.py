@@ -47,7 +47,8 @@ def test_a_service_answering_500_to_half_its_requests_fails_naming_error_rate(fa
     fault_server.error_every = 2
     result = verify(fault_server.url, {"error_rate": "< 1%", "p95": "< 500ms"}, **{"with": {"rate": 40}})
     assert (result.verdict, result.action) == ("fail", "rollback")
-    assert result.decisive is not None and result.decisive.metric == "error_rate"
+    assert result.decisive is not None
+    assert result.decisive.metric == "error_rate"
     assert result.decisive.value == pytest.approx(50.0, abs=5)
     assert "error_rate 5" in result.reason or "error_rate 4" in result.reason
     assert "breaks < 1% (absolute)" in result.reason
@@ -97,7 +98,8 @@ def test_a_target_killed_mid_stage_fails_with_its_errors(fault_server: FaultServ
 
     result = asyncio.run(scenario())
     assert result.verdict == "fail"
-    assert result.decisive is not None and result.decisive.interval == 1
+    assert result.decisive is not None
+    assert result.decisive.interval == 1
     assert result.decisive.value == pytest.approx(100, abs=25)
 
 
@@ -128,7 +130,8 @@ def test_requests_rotate_with_their_methods_bodies_headers_and_expected_statuses
                     **{"with": {"rate": 10, "requests": requests}})  # fmt: skip
     assert samples[0].values["error_rate"] == 50.0  # /monitoring/health answered 201, not 200
     posts = [r for r in fault_server.seen if r.method == "POST"]
-    assert posts and json.loads(posts[0].body) == {"item": 7}
+    assert posts
+    assert json.loads(posts[0].body) == {"item": 7}
     assert posts[0].headers["Authorization"] == "Bearer s3cr3t-value"
     assert posts[0].headers["Content-Type"] == "application/json"
     assert "s3cr3t" not in json.dumps(result.to_json())

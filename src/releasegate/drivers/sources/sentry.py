@@ -45,7 +45,7 @@ class SentryOptions(Options):
 
 
 def _iso(at: float) -> str:
-    return datetime.fromtimestamp(at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.fromtimestamp(at, tz=UTC).isoformat()
 
 
 class Sentry:
