@@ -77,7 +77,7 @@ def test_log_scan_needs_a_path_or_a_command() -> None:
 
 # -- sentry -------------------------------------------------------------------------------
 
-TOKEN = "sntrys_test-token-value"  # noqa: S105 - a test credential
+TOKEN = "sntrys_test-token-value"
 
 
 @dataclass
@@ -121,7 +121,7 @@ def sentry() -> Iterator[SentryStandIn]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             status, body = stand_in.answer(parts.path, parse_qs(parts.query), self.headers.get("Authorization"))
             data = json.dumps(body).encode()

@@ -60,7 +60,8 @@ def test_metrics_check_reads_real_servers_once(pg_url: str) -> None:
     failing = {**options, "check": {"host_memory": "< 0.001%"}, "sources": {"system": {}}}
     result = run_driver(MetricsCheck(), failing)
     assert not result.ok
-    assert "host_memory" in result.summary and "breaks < 0.001% (absolute)" in result.summary
+    assert "host_memory" in result.summary
+    assert "breaks < 0.001% (absolute)" in result.summary
 
 
 def test_metrics_check_refuses_relative_conditions() -> None:
