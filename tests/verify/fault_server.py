@@ -37,6 +37,8 @@ class FaultServer:
     error_every: int = 0
     stalled: bool = False
     dead: bool = False
+    idle_close: float | None = None
+    """Close a kept-alive connection idle this long (as uvicorn's keep-alive timeout)."""
     serial: bool = False
     """Answer one request at a time (a service at its capacity: requests queue)."""
     status: int = 200
@@ -52,7 +54,10 @@ class FaultServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
+                try:
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_close)
+                except TimeoutError:
+                    return
                 lines = head.decode("latin-1").split("\r\n")
                 method, path, _ = lines[0].split(" ", 2)
                 headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)

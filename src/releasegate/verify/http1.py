@@ -75,27 +75,42 @@ class Pool:
 
         Raises OSError (refused, reset), ProtocolError, or asyncio.IncompleteReadError
         when the server closes the connection mid-response. A caller's cancellation
-        (its timeout) closes the connection in use.
+        (its timeout) closes the connection in use. A kept-alive connection the server
+        closed while it was idle is replaced once, as browsers do: that is not an error
+        of the service.
         """
         async with self._slots:
-            conn = await self._connect()
-            keep = False
+            conn, reused = await self._connect()
             try:
-                conn[1].write(raw)
-                status, keep = await _read_response(conn[0], head=head)
-            finally:
-                if keep and not self._closed:
-                    self._idle.append(conn)
-                else:
-                    conn[1].close()
-            return status
+                return await self._exchange(conn, raw, head=head)
+            except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
+                nothing = not isinstance(exc, asyncio.IncompleteReadError) or not exc.partial
+                if not (reused and nothing):
+                    raise
+            return await self._exchange(await self._open(), raw, head=head)
 
-    async def _connect(self) -> _Conn:
+    async def _exchange(self, conn: _Conn, raw: bytes, *, head: bool) -> int:
+        keep = False
+        try:
+            conn[1].write(raw)
+            status, keep = await _read_response(conn[0], head=head)
+            return status
+        finally:
+            if keep and not self._closed:
+                self._idle.append(conn)
+            else:
+                conn[1].close()
+
+    async def _connect(self) -> tuple[_Conn, bool]:
+        """A connection, and whether it was kept alive from an earlier request."""
         while self._idle:
-            reader, writer = self._idle.popleft()
+            reader, writer = self._idle.pop()  # the most recently used: the least likely stale
             if not reader.at_eof() and not writer.is_closing():
-                return reader, writer
+                return (reader, writer), True
             writer.close()
+        return await self._open(), False
+
+    async def _open(self) -> _Conn:
         return await asyncio.open_connection(
             self._origin.host, self._origin.port, ssl=self._ssl, limit=_HEAD_LIMIT
         )

@@ -168,3 +168,10 @@ def test_a_refused_connection_is_an_error_in_the_figures(refused_url: str) -> No
     figures = sample_once(refused_url, 0.5, rate=10)
     assert figures.values["error_rate"] == 100.0
     assert figures.missing["p95"] == "no response in the interval (5× connection refused)"
+
+
+def test_a_kept_alive_connection_the_server_closed_while_idle_is_not_an_error(fault_server: FaultServer) -> None:
+    fault_server.idle_close = 0.1  # every request after the first finds its connection closed
+    figures = sample_once(fault_server.url, 1.5, rate=3)
+    assert figures.values["requests"] == 5
+    assert figures.values["error_rate"] == 0

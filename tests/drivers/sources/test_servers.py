@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from releasegate.drivers.sources.postgres import Postgres
+from releasegate.drivers.sources.postgres import Postgres, _slow_calls
 from releasegate.drivers.sources.redis import Redis
 from releasegate.drivers.sources.system import System
 from releasegate.errors import DriverError
@@ -107,3 +107,18 @@ def test_redis_unreachable_is_unreadable(refused_url: str) -> None:
     port = refused_url.rsplit(":", 1)[1]
     with pytest.raises(DriverError, match=r"^redis: Error 111 connecting to 127.0.0.1:\d+"):
         read_source(Redis(), {"url": f"redis://127.0.0.1:{port}/0", "timeout": "1s"}, seconds=0)
+
+
+def test_postgres_with_pg_stat_statements_not_preloaded_falls_back_to_activity(pg_url: str) -> None:
+    dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    [sample] = read_source(Postgres(), {"dsn": pg_url}, seconds=0.1)
+    assert sample.values["pg_slow_queries"] == 0
+
+
+def test_slow_calls_count_the_calls_of_the_interval_whose_mean_was_slow() -> None:
+    before = {1: (10, 100.0), 2: (5, 50_000.0)}
+    after = {1: (20, 200.0), 2: (8, 56_000.0), 3: (1, 1500.0)}
+    # query 1: 10 calls of 10 ms; query 2: 3 calls of 2 s; query 3 (new): 1 call of 1.5 s
+    assert _slow_calls(before, after, 1000.0) == 4
