@@ -25,9 +25,9 @@ from verify.fault_server import FaultServer
 
 def test_a_chart_of_a_run_that_went_bad_is_drawn_with_its_thresholds(fault_server: FaultServer, tmp_path: Path) -> None:
     stages = [
-        VerifyStage.model_validate({"stage": "immediate", "for": 1, "every": 0.5, "with": {"rate": 40},
+        VerifyStage.model_validate({"stage": "immediate", "for": 1, "every": 0.5, "with": {"rate": 40, "slip_tolerance": "100ms"},
                                     "check": {"error_rate": "< 1%", "p95": "< 200ms"}}),
-        VerifyStage.model_validate({"stage": "short-term", "for": 2, "every": 0.5, "with": {"rate": 40},
+        VerifyStage.model_validate({"stage": "short-term", "for": 2, "every": 0.5, "with": {"rate": 40, "slip_tolerance": "100ms"},
                                     "check": {"error_rate": "< 5%", "p95": "< 3x baseline"}}),
     ]  # fmt: skip
     sources = RegistrySources(load_registry(), make_context(url=fault_server.url))

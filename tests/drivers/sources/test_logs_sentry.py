@@ -25,24 +25,22 @@ from releasegate.testing import StaticSecrets, make_context
 from sources.conftest import read_source
 
 
-def _append_soon(path: Path, text: str, after: float = 0.1) -> threading.Timer:
-    def write() -> None:
-        with path.open("a") as handle:
-            handle.write(text)
-
-    timer = threading.Timer(after, write)
-    timer.start()
-    return timer
+def _append(path: Path, text: str) -> None:
+    with path.open("a") as handle:
+        handle.write(text)
 
 
 def test_log_scan_counts_only_lines_written_since_the_stage_began(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     log.write_text("CRITICAL old trouble\nERROR old\n")
-    _append_soon(log, "INFO fine\nERROR db timeout\nTraceback (most recent call last):\nERROR again\n")
-    [sample] = read_source(LogScan(), {"path": "app.log"}, seconds=0.5, ctx=make_context(workdir=tmp_path))
+    scan, ctx = LogScan(), make_context(workdir=tmp_path)
+    [began] = read_source(scan, {"path": "app.log"}, seconds=0, ctx=ctx)  # the stage begins
+    _append(log, "INFO fine\nERROR db timeout\nTraceback (most recent call last):\nERROR again\n")
+    [sample] = read_source(scan, {"path": "app.log"}, seconds=0, ctx=ctx)
+    assert began.values == {"log_critical": 0.0, "log_errors": 0.0}
     assert sample.values == {"log_critical": 1.0, "log_errors": 2.0}
-    [sample] = read_source(LogScan(), {"path": "app.log", "from": "start"}, seconds=0.1, ctx=make_context(workdir=tmp_path))
-    assert sample.values == {"log_critical": 2.0, "log_errors": 3.0}
+    [whole] = read_source(LogScan(), {"path": "app.log", "from": "start"}, seconds=0, ctx=ctx)
+    assert whole.values == {"log_critical": 2.0, "log_errors": 3.0}
 
 
 def test_log_scan_keeps_its_place_waits_for_whole_lines_and_follows_rotation(tmp_path: Path) -> None:
@@ -51,14 +49,15 @@ def test_log_scan_keeps_its_place_waits_for_whole_lines_and_follows_rotation(tmp
     scan = LogScan()
     options = {"path": "app.log", "patterns": {"payment_failures": "payment failed"}}
     ctx = make_context(workdir=tmp_path)
-    _append_soon(log, "payment failed: card 1\npayment fai")
-    first = read_source(scan, options, seconds=0.4, ctx=ctx)
-    _append_soon(log, "led: card 2\n")
-    second = read_source(scan, options, seconds=0.4, ctx=ctx)
+    counts = [read_source(scan, options, seconds=0, ctx=ctx)[0].values["payment_failures"]]
+    _append(log, "payment failed: card 1\npayment fai")
+    counts.append(read_source(scan, options, seconds=0, ctx=ctx)[0].values["payment_failures"])
+    _append(log, "led: card 2\n")
+    counts.append(read_source(scan, options, seconds=0, ctx=ctx)[0].values["payment_failures"])
     log.rename(tmp_path / "app.log.1")
     (tmp_path / "app.log").write_text("payment failed: card 3\npayment failed: card 4\n")
-    third = read_source(scan, options, seconds=0.1, ctx=ctx)
-    assert [s.values["payment_failures"] for s in (*first, *second, *third)] == [1.0, 1.0, 2.0]
+    counts.append(read_source(scan, options, seconds=0, ctx=ctx)[0].values["payment_failures"])
+    assert counts == [0.0, 1.0, 1.0, 2.0]
 
 
 def test_log_scan_of_a_command_fills_in_the_interval(tmp_path: Path) -> None:
@@ -147,18 +146,18 @@ def _event(release: str, at: float, issue: int, *, project: int = 5, level: str 
 
 
 def test_sentry_counts_the_release_errors_in_the_interval_only(sentry: SentryStandIn) -> None:
-    now = time.time()
+    soon = time.time() + 1  # inside the 2 s interval that begins in a moment
     sentry.events = [
-        _event("1.2.1", now + 0.2, 1), _event("1.2.1", now + 0.3, 1), _event("1.2.1", now + 0.3, 2),
-        _event("1.2.0", now + 0.2, 3),            # another release
-        _event("1.2.1", now - 300, 4),            # before the interval
-        _event("1.2.1", now + 0.2, 5, project=9),  # another project
+        _event("1.2.1", soon, 1), _event("1.2.1", soon, 1), _event("1.2.1", soon, 2),
+        _event("1.2.0", soon, 3),              # another release
+        _event("1.2.1", soon - 300, 4),        # before the interval
+        _event("1.2.1", soon, 5, project=9),   # another project
     ]  # fmt: skip
     ctx = make_context(release=Release(environment="production", version="1.2.1"),
                        secrets=StaticSecrets({"SENTRY_TOKEN": TOKEN}))  # fmt: skip
     options = {"url": sentry.url, "organization": "camarketplace", "token": "${env:SENTRY_TOKEN}",
                "project": [5], "environment": "production"}  # fmt: skip
-    [sample] = read_source(Sentry(), options, seconds=1.0, ctx=ctx)
+    [sample] = read_source(Sentry(), options, seconds=2.0, ctx=ctx)
     assert sample.values == {"sentry_errors": 3.0, "sentry_issues": 2.0}
     sent = sentry.queries[-1]
     assert sent["field"] == ["count()", "count_unique(issue)"]

@@ -27,6 +27,10 @@ def verify(url: str, checks: Mapping[str, str], *, seconds: float = 2, every: fl
            **stage: JsonValue) -> VerificationResult:  # fmt: skip
     raw: dict[str, JsonValue] = {"stage": "immediate", "for": seconds, "every": every, "check": dict(checks)}
     raw.update(stage)
+    # This machine is shared: 100 ms, not 10, before a request counts as sent late, so a
+    # busy neighbour does not turn these verdicts into "cannot sustain the rate".
+    probe = raw.get("with")
+    raw["with"] = {"slip_tolerance": "100ms", **(probe if isinstance(probe, dict) else {})}
     sources = RegistrySources(load_registry(), make_context(url=url, secrets=secrets))
     keep = samples.append if samples is not None else None
     return asyncio.run(run_stages([VerifyStage.model_validate(raw)], sources=sources, baseline=None, on_sample=keep))
@@ -91,7 +95,8 @@ def test_a_target_that_stops_answering_is_never_a_pass(fault_server: FaultServer
 def test_a_target_killed_mid_stage_fails_with_its_errors(fault_server: FaultServer) -> None:
     async def scenario() -> VerificationResult:
         stage = VerifyStage.model_validate({"stage": "immediate", "for": 3, "every": 1,
-                                            "check": {"error_rate": "< 1%"}, "with": {"rate": 20}})  # fmt: skip
+                                            "check": {"error_rate": "< 1%"},
+                                            "with": {"rate": 20, "slip_tolerance": "100ms"}})  # fmt: skip
         sources = RegistrySources(load_registry(), make_context(url=fault_server.url))
         asyncio.get_running_loop().call_later(1.2, fault_server.close_listener)
         return await run_stages([stage], sources=sources, baseline=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -67,22 +68,37 @@ def test_system_by_pid_file_and_nothing_matched(tmp_path: Path, busy_child: Busy
 
 def test_postgres_reports_connections_size_and_slow_queries(pg_url: str) -> None:
     dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    sleeper = psycopg.connect(dsn, autocommit=True)
+    pid = sleeper.info.backend_pid
 
-    def slow_query() -> None:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("SELECT pg_sleep(1.5)")
+    def sleep() -> None:
+        with contextlib.suppress(psycopg.errors.QueryCanceled):  # we cancel it when done
+            sleeper.execute("SELECT pg_sleep(30)")
 
-    worker = threading.Thread(target=slow_query)
+    worker = threading.Thread(target=sleep)
     worker.start()
     try:
-        [sample] = read_source(Postgres(), {"dsn": pg_url, "slow": "200ms"}, seconds=0.6)
+        with psycopg.connect(dsn, autocommit=True) as watch:
+            _wait_until_active(watch, pid)
+            [sample] = read_source(Postgres(), {"dsn": pg_url, "slow": "100ms"}, seconds=0.3)
+            watch.execute("SELECT pg_cancel_backend(%s)", (pid,))
     finally:
         worker.join()
+        sleeper.close()
     assert sample.values["pg_connections"] >= 2  # the sleeper and us
     assert 0 < sample.values["pg_connections_pct"] < 100
     assert sample.values["pg_slow_queries"] >= 1
     assert sample.values["pg_db_size"] > 1
     assert "pg_disk_free" in sample.values or "pg_disk_free" in sample.missing
+
+
+def _wait_until_active(conn: psycopg.Connection[tuple[object, ...]], pid: int) -> None:
+    for _ in range(500):
+        row = conn.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+        if row and row[0] == "active":
+            return
+        threading.Event().wait(0.02)
+    raise AssertionError("the sleeping query never started")
 
 
 def test_postgres_unreachable_is_unreadable_without_the_password(refused_url: str) -> None:

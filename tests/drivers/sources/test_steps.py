@@ -20,7 +20,7 @@ def _release(version: str, previous: str | None = None) -> Release:
 
 def test_load_test_passes_and_keeps_its_figures_for_the_next_release(fault_server: FaultServer, tmp_path: Path) -> None:
     fault_server.delay = 0.02
-    options = {"rate": 40, "duration": "1s", "check": {"error_rate": "< 1%", "p95": "< 500ms"}}
+    options = {"rate": 40, "duration": "1s", "slip_tolerance": "100ms", "check": {"error_rate": "< 1%", "p95": "< 500ms"}}
     result = run_driver(LoadTest(), options, url=fault_server.url, state_dir=tmp_path, release=_release("1.2.0"))
     assert result.ok, result.summary
     assert result.summary.startswith("requests 40, error_rate 0, p95 ")
@@ -30,7 +30,7 @@ def test_load_test_passes_and_keeps_its_figures_for_the_next_release(fault_serve
 
 def test_load_test_compares_with_the_previous_release(fault_server: FaultServer, tmp_path: Path) -> None:
     fault_server.delay = 0.02
-    options = {"rate": 40, "duration": "1s", "min_samples": 20, "check": {"p50": "< 2x baseline"}}
+    options = {"rate": 40, "duration": "1s", "slip_tolerance": "100ms", "min_samples": 20, "check": {"p50": "< 2x baseline"}}
     first = run_driver(LoadTest(), options, url=fault_server.url, state_dir=tmp_path, release=_release("1.2.0"))
     assert first.ok
     assert "p50 < 2x baseline skipped: no baseline" in first.summary
@@ -43,7 +43,8 @@ def test_load_test_compares_with_the_previous_release(fault_server: FaultServer,
 
 def test_load_test_fails_naming_the_metric(fault_server: FaultServer, tmp_path: Path) -> None:
     fault_server.error_every = 2
-    result = run_driver(LoadTest(), {"rate": 40, "duration": "1s"}, url=fault_server.url, state_dir=tmp_path)
+    options = {"rate": 40, "duration": "1s", "slip_tolerance": "100ms"}
+    result = run_driver(LoadTest(), options, url=fault_server.url, state_dir=tmp_path)
     assert not result.ok
     assert "error_rate 50% breaks < 1% (absolute)" in result.summary
 
