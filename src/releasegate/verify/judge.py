@@ -8,7 +8,9 @@ The rules that keep a verdict honest live here:
 * against a baseline of 0 (or any baseline whose multiple is below the floor), a relative
   upper bound allows only the floor (0 unless set): a release with errors fails where a
   zero-error baseline would have hidden them;
-* figures that describe the observer (the probe behind its schedule) are inconclusive.
+* figures that describe the observer (the probe behind its schedule) are inconclusive;
+* a value that is only a lower bound (requests timed out) fails an upper bound it already
+  breaks and is inconclusive against one it does not.
 """
 
 from __future__ import annotations
