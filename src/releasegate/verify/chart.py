@@ -72,10 +72,28 @@ def _breaches(samples: Sequence[StageSample], t0: float, metric: str, unit: str,
     return found
 
 
+def _scale(ax: Axes, drawn: list[float], *, log: bool) -> None:
+    """Room above the highest line for its label; latencies on a log scale, so that a
+    10 ms baseline and a 1000 ms threshold are both readable."""
+    top = max(drawn, default=1.0) or 1.0
+    if log and any(v > 0 for v in drawn):
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_yscale("log")
+        ax.set_ylim(min(v for v in drawn if v > 0) / 1.6, top * 1.8)
+        plain = FuncFormatter(lambda v, _pos: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+    else:
+        ax.set_ylim(0, top * 1.25)
+
+
 def _panel(ax: Axes, samples: Sequence[StageSample], t0: float, metrics: Mapping[str, str], unit: str,
            spans: list[_Span], thresholds: Thresholds, baseline: Baseline | None, scale: float) -> None:
+    drawn: list[float] = []
     for metric, color in metrics.items():
         points = sorted((s.at - t0, s.values[metric]) for s in samples if metric in s.values and s.error is None)
+        drawn += [y for _, y in points]
         if points:
             xs = [x / scale for x, _ in points]
             ax.plot(xs, [y for _, y in points], color=color, marker="o", markersize=3, linewidth=1.4, label=metric)
@@ -85,6 +103,7 @@ def _panel(ax: Axes, samples: Sequence[StageSample], t0: float, metrics: Mapping
                     markersize=8, markeredgewidth=2, color="#cc0000")
         figure = baseline.figure(metric) if baseline else None
         if figure is not None:
+            drawn.append(figure.value)
             ax.axhline(figure.value, color=color, linestyle=":", linewidth=1, alpha=0.8,
                        label=f"{metric} baseline")
         for span in spans:
@@ -94,6 +113,7 @@ def _panel(ax: Axes, samples: Sequence[StageSample], t0: float, metrics: Mapping
             bound = _bound(metric, text, unit, baseline)
             if bound is None:
                 continue
+            drawn.append(bound)
             ax.hlines(bound, span.start / scale, span.end / scale, colors=color, linestyles="--", linewidth=1.2)
             ax.annotate(f"{metric} {text}", (span.end / scale, bound), fontsize=7, color=color,
                         ha="right", va="bottom", xytext=(-2, 2), textcoords="offset points")
@@ -102,8 +122,8 @@ def _panel(ax: Axes, samples: Sequence[StageSample], t0: float, metrics: Mapping
             ax.axvspan((s.start - t0) / scale, (s.at - t0) / scale, color="#bbbbbb" if s.caveat else "#f4cccc", alpha=0.5, linewidth=0)
     for span in spans[1:]:
         ax.axvline(span.start / scale, color="#555555", linewidth=0.8)
-    ax.set_ylim(bottom=0)
-    ax.grid(True, alpha=0.3)
+    _scale(ax, drawn, log=unit == "ms")
+    ax.grid(True, alpha=0.3, which="both" if unit == "ms" else "major")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.005, 1.0), borderaxespad=0)
 
 
@@ -147,8 +167,9 @@ def render_chart(
         x = (decisive.end - t0) / scale
         for ax in (latency, errors):
             ax.axvline(x, color="#cc0000", linewidth=1.5)
-        errors.annotate(f"{result.action}: {decisive.metric}", (x, 1.0), xycoords=("data", "axes fraction"),
-                        ha="right", va="top", fontsize=8, color="#cc0000", xytext=(-3, -3), textcoords="offset points")
+        errors.annotate(f"{result.action}: {decisive.metric}", (x, 0.5), xycoords=("data", "axes fraction"),
+                        ha="right", va="center", fontsize=8, color="#cc0000", xytext=(-4, 0), textcoords="offset points",
+                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "#cc0000", "linewidth": 0.8})
     if baseline is not None:
         fig.text(0.01, 0.005, f"dotted: baseline {baseline.label}", fontsize=7, color="#555555")
     fig.suptitle(title or "Verification", fontsize=11)
