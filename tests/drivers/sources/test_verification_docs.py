@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from releasegate.config.models import MetricSettings, VerifyStage
+from releasegate.drivers.api import SourceDriver, StepDriver, load_registry
 from releasegate.drivers.builtin import VERIFY_BUILTINS
 from releasegate.drivers.sources.probe import ProbeRequest
 from releasegate.drivers.sources.prometheus import Query
@@ -55,3 +56,12 @@ def test_nested_options_are_documented(model: type[BaseModel], heading: str) -> 
 )
 def test_every_stage_key_is_documented_and_nothing_else(model: type[BaseModel], heading: str) -> None:
     assert _documented(_section(heading)) == _keys(model)
+
+
+def test_the_entry_point_registers_every_source_and_step_with_described_options() -> None:
+    registry = load_registry()
+    for kind, name, _module, _cls in VERIFY_BUILTINS:
+        driver = registry.source(name) if kind == "source" else registry.step(name)
+        assert isinstance(driver, SourceDriver if kind == "source" else StepDriver)
+        for field_name, field in driver.Options.model_fields.items():
+            assert field.description, f"{kind} {name}: option {field_name} has no description"
