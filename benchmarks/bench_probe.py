@@ -353,7 +353,7 @@ def main(argv: list[str]) -> int:
     tmp.mkdir(parents=True, exist_ok=True)
     seconds = 5.0 if args.quick else 30.0
     accuracy(tmp, args.rate, seconds)
-    capacity(tmp, [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000], 2.0 if args.quick else 5.0)
+    capacity(tmp, [1000, 2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 20000], 2.0 if args.quick else 5.0)
     detection(tmp, 1.0 if args.quick else 5.0)
     detection_example(tmp, 2.0 if args.quick else 5.0)
     shutil.rmtree(tmp, ignore_errors=True)
