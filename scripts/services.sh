@@ -5,6 +5,9 @@ set -euo pipefail
 
 # ssh-keygen signs and verifies sign-offs under identity.mode: ssh (OpenSSH 8.2 or later)
 command -v ssh-keygen >/dev/null || { apt-get update -qq && apt-get install -y -q openssh-client; }
+# prometheus backs the prometheus source's tests; hey sits beside the probe in benchmarks/bench_probe.py
+command -v prometheus >/dev/null || { apt-get update -qq && apt-get install -y -q prometheus; }
+command -v hey >/dev/null || { apt-get update -qq && apt-get install -y -q hey; }
 
 wait_for() {  # name, check command...
   local name=$1; shift
