@@ -158,11 +158,15 @@ def register(app: typer.Typer) -> None:
         format: Annotated[
             str, typer.Option("--format", help="text, md or json.")
         ] = "text",
+        chart: Annotated[
+            str | None,
+            typer.Option("--chart", help="Also plot its verification samples to this .svg or .png."),
+        ] = None,
     ) -> int:
         """A deployment as a filled-in checklist, each item with its evidence."""
         from releasegate.cli import show_view
 
-        return show_view.show_deployment(globals_of(ctx), id, fmt=format)
+        return show_view.show_deployment(globals_of(ctx), id, fmt=format, chart=chart)
 
     @app.command()
     def confirm(

@@ -14,7 +14,17 @@ from typing import Annotated
 
 import typer
 
-from releasegate.cli import audit, checklist, configure, deploy, later, obligations, policy, target
+from releasegate.cli import (
+    audit,
+    checklist,
+    configure,
+    deploy,
+    later,
+    obligations,
+    policy,
+    target,
+    verify,
+)
 from releasegate.cli.context import Globals
 from releasegate.cli.errors import handle
 
@@ -62,6 +72,7 @@ policy.register(app)
 audit.register(app)
 obligations.register(app)
 target.register(app)
+verify.register(app)
 later.register(app)
 
 

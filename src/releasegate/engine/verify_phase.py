@@ -113,6 +113,7 @@ async def run_verify(rt: Runtime) -> VerifyDecision:
     started: dict[str, JsonValue] = {
         "stages": [s.stage for s in stages],
         "baseline": None if baseline is None else baseline.label,
+        "baseline_deployment": None if baseline is None else baseline.deployment_id,
         "resumed_samples": len(resume),
     }
     rt.store.append_event("verify.started", started, deployment_id=d)
