@@ -192,7 +192,7 @@ def test_a_paused_stage_waits_for_confirm_then_goes_on_or_rolls_back(
     _config(tmp_path, service)
     config = (tmp_path / "releasegate.yaml").read_text()
     within = "30s" if confirm else "2s"
-    config = config.replace("failures_allowed: 0,", f"failures_allowed: 0, on_fail: pause, ")
+    config = config.replace("failures_allowed: 0,", "failures_allowed: 0, on_fail: pause, ")
     config = config.replace("confirm_within: 20s", f"confirm_within: {within}")
     (tmp_path / "releasegate.yaml").write_text(config)
     assert rg(tmp_path, "deploy", "staging", "1.0").returncode == 0
