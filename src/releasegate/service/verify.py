@@ -106,7 +106,9 @@ def verify(
         release=Release(environment=env, version=live or "unknown"), deployment_id=0,
         workdir=engine.workdir, state_dir=engine.state_dir, url=environment.url,
         secrets=engine.secrets, facts=StoreFacts(store, 0),
-        progress=lambda line: view.event("step.output", {"step": "verify", "line": line}),
+        progress=lambda line: view.event(
+            "step.output", {"step": "verify", "line": engine.secrets.redact(line)}
+        ),
     )  # fmt: skip
     baseline = _baseline(ws, env)
 
