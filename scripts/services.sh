@@ -9,6 +9,9 @@ command -v ssh-keygen >/dev/null || { apt-get update -qq && apt-get install -y -
 command -v node >/dev/null || { apt-get update -qq && apt-get install -y -q nodejs; }
 # headless Chromium drives the dashboard's browser tests (Playwright with the system browser)
 command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -q chromium; }
+# prometheus backs the prometheus source's tests; hey sits beside the probe in benchmarks/bench_probe.py
+command -v prometheus >/dev/null || { apt-get update -qq && apt-get install -y -q prometheus; }
+command -v hey >/dev/null || { apt-get update -qq && apt-get install -y -q hey; }
 
 wait_for() {  # name, check command...
   local name=$1; shift

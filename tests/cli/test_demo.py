@@ -43,10 +43,21 @@ def test_demo_runs_the_story_end_to_end_and_cleans_up(tmp_path: Path) -> None:
         "deployment 3: succeeded",  # staging 1.2.0 with all gates
         "every role has signed",
         "deployment 4: succeeded",  # production 1.2.0
-        "deployment 5: rolled_back — deploy step smoke failed: flow payment-upi failed",
+        "staging verify stages shortened to 9s each",  # said so, as the soak is
+        "verify performance: pass",  # 1.2.0 passes its stages
+        "smoke-hotfix: succeeded — 8 flows passed",  # the hotfix's smoke ran, without UPI
+        "deployment 5: rolled_back — ",  # 1.2.1 ...
+        "chart of deployment 5 written to ",
         "chain intact",
     ):
         assert line in out, line
+    # ... rolled back by its metrics against 1.2.0's, named in the record
+    caught = re.search(
+        r"deployment 5: rolled_back — (rollback\.when trigger|verification failed): stage "
+        r"performance, interval \d .*(p95|error_rate).*; baseline 1\.2\.0 \(deployment 3\)",
+        out,
+    )
+    assert caught is not None, out[-4000:]
     # where policy refuses production at this hour, the demo breaks glass as an admin, on record
     if "blocked: production: deployment blocked by policy" in out:
         assert "--override" in out

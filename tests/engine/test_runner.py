@@ -474,3 +474,28 @@ def test_an_unsigned_confirmation_fails_the_gates_after_its_wait(
     assert outcome.status == "failed"
     assert outcome.detail == "gate sign.review failed: review was not signed within 1s (waiting for tech-lead)"
     assert not live_file.exists()
+
+
+def test_the_verify_phase_runs_the_stages_as_the_emergency_plan_caps_them(
+    tmp_path: Path, make_engine: EngineFactory
+) -> None:
+    from releasegate.config.models import Config
+    from releasegate.engine.verify_phase import planned_stages
+
+    config = Config.model_validate({
+        "project": "t",
+        "emergency": {"staging_verify_max": "15m", "roles": ["on-call"]},
+        "environments": {
+            "staging": {"verify": [{"stage": "short", "for": "10m", "every": "1m"},
+                                   {"stage": "long", "for": "1h", "every": "10m"}]},
+            "production": {"promote_from": "staging"},
+        },
+    })
+    engine, _ = make_engine(config)
+    fast = engine.runtime(engine.plan("staging", "1.2.1", "hotfix", emergency=True), 0)
+    stages = planned_stages(fast)
+    assert [(s.stage, s.for_.total_seconds(), s.every.total_seconds()) for s in stages] == [
+        ("short", 600, 60), ("long", 300, 600)  # the library cuts an interval to the stage
+    ]
+    normal = engine.runtime(engine.plan("staging", "1.2.1", "hotfix"), 0)
+    assert [s.for_.total_seconds() for s in planned_stages(normal)] == [600, 3600]

@@ -166,13 +166,17 @@ def register(app: typer.Typer) -> None:
         announcement: Annotated[
             bool, typer.Option("--announcement", help="The checklist's deployment announcement instead.")
         ] = False,
+        chart: Annotated[
+            str | None,
+            typer.Option("--chart", help="Also plot its verification samples to this .svg or .png."),
+        ] = None,
     ) -> int:
         """A deployment as a filled-in checklist, each item with its evidence."""
         from releasegate.cli import show_view
 
         if announcement:
             return show_view.show_announcement(globals_of(ctx), id)
-        return show_view.show_deployment(globals_of(ctx), id, fmt=format)
+        return show_view.show_deployment(globals_of(ctx), id, fmt=format, chart=chart)
 
     @app.command()
     def confirm(

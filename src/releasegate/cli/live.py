@@ -40,6 +40,53 @@ class _Row:
 
 
 @dataclass
+class _Stage:
+    """A verify stage as last reported: intervals done, values beside their checks."""
+
+    name: str
+    for_s: float = 0.0
+    done: int = 0
+    planned: int = 0
+    elapsed_s: float = 0.0
+    values: dict[str, float] = field(default_factory=dict)
+    checks: dict[str, str] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)
+    verdict: str = ""
+
+    def bar(self, width: int = 20) -> str:
+        share = min(self.elapsed_s / self.for_s, 1.0) if self.for_s else 0.0
+        full = round(share * width)
+        return "[" + "#" * full + "-" * (width - full) + f"] {self.elapsed_s:.0f}/{self.for_s:.0f}s"
+
+    def metrics(self) -> list[tuple[str, str]]:
+        """(text, outcome) per checked metric: ``p95 12.3 (< 500ms)``."""
+        shown = []
+        for metric, check in self.checks.items():
+            value = self.values.get(metric)
+            seen = "no data" if value is None else f"{value:.4g}"
+            shown.append((f"{metric} {seen} ({check})", self.outcomes.get(metric, "")))
+        return shown
+
+    def line(self) -> str:
+        marks = {"pass": "ok", "fail": "FAIL", "inconclusive": "?", "error": "ERR"}
+        parts = [f"{text} {marks.get(outcome, outcome)}".rstrip() for text, outcome in self.metrics()]
+        return f"  verify {self.name} {self.bar()} {self.done}/{self.planned}: " + ", ".join(parts)
+
+
+OUTCOME_STYLE = {"pass": "green", "fail": "red", "inconclusive": "yellow", "error": "red"}
+
+
+def _floats(value: object) -> dict[str, float]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): float(v) for k, v in value.items() if isinstance(v, int | float)}
+
+
+def _strs(value: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+@dataclass
 class _Phase:
     name: str
     rows: dict[str, _Row] = field(default_factory=dict)
@@ -66,6 +113,7 @@ class LiveTree:
         self.title = title
         self.phases: dict[str, _Phase] = {}
         self.notes: list[str] = []
+        self.stages: dict[str, _Stage] = {}
         self._live: Live | None = None
         self.finished: str | None = None
 
@@ -117,11 +165,13 @@ class LiveTree:
             self._find(step).last_line = str(data.get("line", ""))[:120]
         elif type == "step.retrying":
             self._line(f"  ↻ {step}: retrying in {data.get('in_s')}s")
-        elif type in ("rollback.started", "rollback.finished", "verify.not_run", "deployment.resumed", "lock.lost"):
+        elif type in ("verify.stage", "verify.progress"):
+            self._stage_event(type, data)
+        elif type in ("rollback.started", "rollback.finished", "verify.finished", "deployment.resumed", "lock.lost"):
             text = {
                 "rollback.started": f"ROLLBACK to {data.get('to_version')}: {data.get('reason')}",
                 "rollback.finished": f"rollback {'done' if data.get('ok') else 'FAILED'}",
-                "verify.not_run": str(data.get("reason")),
+                "verify.finished": f"verification: {data.get('detail') or data.get('reason')}",
                 "deployment.resumed": f"deployment {data.get('id')} resumed",
                 "lock.lost": f"lock lost: {data.get('detail')}",
             }[type]
@@ -133,6 +183,26 @@ class LiveTree:
             self._line(self.finished)
         elif type == "phase.started":
             self._line(f"phase {data.get('phase')}")
+
+    def _stage_event(self, type: str, data: Mapping[str, JsonValue]) -> None:
+        name = str(data.get("stage", ""))
+        stage = self.stages.setdefault(name, _Stage(name))
+        if type == "verify.progress":
+            stage.done, stage.planned = int(str(data.get("done", 0))), int(str(data.get("planned", 0)))
+            stage.elapsed_s = float(str(data.get("elapsed_s", 0.0)))
+            stage.for_s = float(str(data.get("for_s", stage.for_s)))
+            stage.values = _floats(data.get("values"))
+            stage.checks = _strs(data.get("checks")) or stage.checks
+            stage.outcomes = _strs(data.get("outcomes"))
+            self._line(stage.line())
+        elif data.get("status") == "started":
+            stage.for_s = float(str(data.get("for_s", 0.0)))
+            stage.checks = _strs(data.get("checks"))
+            self._line(f"  verify {name}: {stage.for_s:g}s against " + ", ".join(
+                f"{m} {c}" for m, c in stage.checks.items()))
+        else:
+            stage.verdict = str(data.get("verdict", ""))
+            self._line(f"  verify {name}: {stage.verdict} — {data.get('reason')}")
 
     def _find(self, step: str) -> _Row:
         for ph in reversed(list(self.phases.values())):
@@ -160,6 +230,15 @@ class LiveTree:
                 elif row.status == "running" and row.last_line:
                     line.append(f"  {row.last_line}", style="dim")
                 branch.add(line)
+        if self.stages:
+            branch = tree.add(Text("verify", style="bold"))
+            for stage in self.stages.values():
+                head = Text(f"{stage.name} {stage.bar()} {stage.done}/{stage.planned}")
+                if stage.verdict:
+                    head.append(f"  {stage.verdict}", style=OUTCOME_STYLE.get(stage.verdict, ""))
+                node = branch.add(head)
+                for text, outcome in stage.metrics():
+                    node.add(Text(f"{text} {outcome}".rstrip(), style=OUTCOME_STYLE.get(outcome, "dim")))
         for note in self.notes:
             tree.add(Text(note, style="yellow"))
         return tree

@@ -25,6 +25,7 @@ from releasegate.cli import (
     serve,
     target,
     token,
+    verify,
 )
 from releasegate.cli.context import Globals
 from releasegate.cli.errors import handle
@@ -76,6 +77,7 @@ target.register(app)
 metrics.register(app)
 token.register(app)
 serve.register(app)
+verify.register(app)
 
 
 GC_THRESHOLD = 200_000

@@ -78,7 +78,7 @@ def print_plan(
 
 
 def _verify(tree: Tree, plan: Plan) -> None:
-    branch = tree.add(Text("verify (metric-based verification is not built yet: not run)", style="bold"))
+    branch = tree.add(Text("verify (metrics after the deploy; a failing stage rolls back)", style="bold"))
     for v in plan.verify:
         checks = ", ".join(f"{k} {c}" for k, c in v.check.items())
         branch.add(Text(f"{v.stage}: {v.for_s:g}s  {checks}"))

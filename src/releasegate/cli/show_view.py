@@ -48,10 +48,17 @@ def to_markdown(report: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def show_deployment(g: Globals, id: int, *, fmt: str) -> int:
+def show_deployment(g: Globals, id: int, *, fmt: str, chart: str | None = None) -> int:
     if fmt not in ("text", "md", "json"):
         raise UsageError(f"--format {fmt!r}: use text, md or json")
     report = show(g.workspace, g.actor, id)
+    if chart is not None:  # drawn before anything is printed: a bad path prints nothing
+        from pathlib import Path
+
+        from releasegate.service.verify import chart as draw
+
+        drawn = draw(g.workspace, g.actor, id, Path(chart))
+        Console(stderr=True).print(drawn.text, highlight=False, markup=False)
     if fmt == "json" or g.json:
         print(json.dumps(report, indent=2, default=str))
     elif fmt == "md":

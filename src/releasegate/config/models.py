@@ -11,9 +11,17 @@ file. Secret references (``${env:NAME}``, ``${file:PATH}``) stay unresolved here
 
 import re
 from datetime import date, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+    model_validator,
+)
 
 from releasegate.config.types import Duration, Identifier, Name, StrList
 
@@ -163,22 +171,99 @@ class Approvals(Model):
     )
 
 
+_NUMBER = r"(?P<number>\d+(?:\.\d+)?)\s*"
+_UNIT = r"(?P<unit>ms|s|%|KB|MB|GB)"
+VALUE_PATTERN = re.compile(rf"^\s*{_NUMBER}{_UNIT}?\s*$")
+"""A metric value: ``120ms``, ``0.5%``, ``512MB``, ``3``."""
+CONDITION_PATTERN = re.compile(
+    rf"^\s*(?P<op><=|>=|==|!=|<|>|=)\s*{_NUMBER}(?:{_UNIT}|(?P<relative>x\s*baseline))?\s*$"
+)
+"""A check or trigger: ``< 1%``, ``<= 200ms``, ``> 2x baseline``, ``== 0``."""
+
+NoData = Literal["pass", "inconclusive", "fail"]
+
+
+def _condition(text: str) -> str:
+    if not CONDITION_PATTERN.match(text):
+        raise ValueError(
+            f"{text!r} is not a condition (write e.g. < 1%, < 200ms, < 2x baseline, == 0)"
+        )
+    return text
+
+
+def _value(text: str) -> str:
+    if not VALUE_PATTERN.match(text):
+        raise ValueError(f"{text!r} is not a metric value (write e.g. 120ms, 0.5%, 512MB, 3)")
+    return text
+
+
+Condition = Annotated[str, AfterValidator(_condition)]
+MetricValue = Annotated[str, AfterValidator(_value)]
+
+
+class MetricSettings(Model):
+    """Settings of one metric of a stage that override the stage's own."""
+
+    floor: MetricValue | None = Field(
+        None,
+        description='Relative checks: a value the metric may always reach whatever the '
+        'baseline, e.g. "0.5%"; against a zero baseline only this is allowed (default 0).',
+    )
+    no_data: NoData | None = Field(None, description="Overrides the stage's no_data.")
+    inconclusive_limit: int | None = Field(None, ge=0, description="Overrides the stage's.")
+    error_limit: int | None = Field(None, ge=0, description="Overrides the stage's.")
+    min_samples: int | None = Field(None, ge=1, description="Overrides the stage's.")
+    dry_run: bool | None = Field(None, description="Evaluate and record, never act.")
+
+
 class VerifyStage(Model):
     """A window after the deploy during which metrics are checked."""
 
     stage: Identifier
     for_: Duration = Field(alias="for")
     every: Duration = Field(timedelta(seconds=15))
-    check: dict[str, str] = Field(
+    check: dict[str, Condition] = Field(
         default_factory=dict, description='Metric → condition, e.g. p95: "< 500ms".'
+    )
+    per_metric: dict[str, MetricSettings] = Field(
+        default_factory=dict, description="Metric → settings overriding the stage's."
     )
     failures_allowed: int = Field(0, ge=0)
     source: str | None = Field(None, description="Metric source; the built-in probe by default.")
+    with_: dict[str, JsonValue] = Field(
+        default_factory=dict, alias="with", description="The source's options."
+    )
+    sources: dict[str, dict[str, JsonValue]] = Field(
+        default_factory=dict,
+        description="More sources read in the same intervals: name → options.",
+    )
+    inconclusive_limit: int = Field(
+        0, ge=0, description="Inconclusive intervals of a metric tolerated before the stage is."
+    )
+    error_limit: int = Field(
+        4, ge=0, description="Consecutive intervals a source may be unreadable."
+    )
+    no_data: NoData = Field("inconclusive", description="How an interval without data counts.")
+    min_samples: int = Field(
+        20, ge=1, description="Observations both sides need before a relative check counts."
+    )
+    baseline: dict[str, MetricValue] = Field(
+        default_factory=dict, description='Fixed baseline values, e.g. {p95: "120ms"}.'
+    )
+    dry_run: bool = Field(False, description="Evaluate and record, never act.")
+    on_fail: Literal["rollback", "pause"] = Field("rollback", description="What a failed stage does.")
+    confirm_by: StrList = Field(
+        default_factory=lambda: ["on-call"],
+        description="Roles asked to decide when the stage is inconclusive.",
+    )
+    confirm_within: Duration = Field(
+        timedelta(minutes=30), description="After this long without a decision, roll back."
+    )
     checklist: StrList = Field(default_factory=list)
 
 
 class Rollback(Model):
-    when: dict[str, str] = Field(
+    when: dict[str, Condition] = Field(
         default_factory=dict, description='Conditions that trigger rollback, e.g. error_rate: "> 5%".'
     )
     automatic: bool = True

@@ -169,13 +169,18 @@ class Story:
 
         self.act("6. Hotfix 1.2.1, the emergency path", "A payment bug needs a fix now. The "
                  "on-call engineer takes the emergency path: fast-track gates only, staging "
-                 "first. 1.2.1 is bad on purpose: UPI payments fail every time.")
+                 "first. 1.2.1 is bad on purpose: UPI payments fail every time, and every "
+                 "fourth request is 80 ms slower. In the demo its smoke test skips the UPI "
+                 "flow, so what has to catch it is verification: releasegate's probe, judged "
+                 "against what 1.2.0 measured on staging.")
         self._with_traffic("staging", lambda: self.deploy(
             "dave", "staging", "1.2.1", "--emergency", "--reason", "critical payment bug",
             expect=(Exit.ROLLED_BACK,),
         ))
-        self.say("The smoke test that pays with every method caught it; releasegate rolled staging "
-                 "back to 1.2.0 by itself. Production never saw 1.2.1.")
+        self.say("Verification caught it by its metrics (p95 more than twice 1.2.0's); "
+                 "releasegate rolled staging back to 1.2.0 by itself. Production never saw 1.2.1.")
+        chart = self.ws.root / "hotfix-1.2.1.svg"
+        self.rg("dave", "show", str(self.ids["staging 1.2.1"]), "--format", "md", "--chart", str(chart))
         self.rg("dave", "plan", "production", "--kind", "rollback")
 
         self.act("7. The record", "Every step, check and signature is recorded, hash-chained.")

@@ -1,5 +1,6 @@
 """The demo's workspace: a fresh copy of the example service and its config, with the
-few changes a demo needs said out loud (free ports, a shortened soak)."""
+few changes a demo needs said out loud (free ports, a shortened soak, short verification
+stages, the hotfix's smoke run without its UPI flow)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,22 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from releasegate.errors import UsageError
 
 DEMO_SOAK_S = 15
+DEMO_STAGE = {"for": "9s", "every": "3s", "inconclusive_limit": 2, "confirm_within": "30s"}
+"""Each verify stage in the demo: three intervals of 3 s (150 probe requests each). The demo
+runs its traffic, its team and the probe in one process on a shared machine: an interval
+where the probe fell behind its schedule is tolerated twice, and a stage left
+inconclusive rolls back after 30 s instead of waiting 30 minutes for on-call."""
+DEMO_PROBE = {"slip_tolerance": "100ms", "rate": 50}
+"""50 requests/s, not 10: 1.2.1 slows every fourth request the app sees, and the demo's own
+client (40/s, one request at a time) catches up after each slow answer with a burst that
+takes the next fourth turn too, so a slower probe would hardly ever meet a slow turn.
+Faster than that client, the probe gets its share of them, as it would on a real service."""
+HOTFIX_SMOKE = "smoke-hotfix"
 IGNORE = shutil.ignore_patterns("data", "__pycache__", ".releasegate", "*.pyc", ".pytest_cache")
 
 
@@ -129,5 +142,49 @@ def _adapt_config(ws: Workspace) -> None:
             if kind in ("normal", "major"):
                 soak[kind] = f"{DEMO_SOAK_S}s"
         ws.changes.append(f"production soak shortened to {DEMO_SOAK_S}s for the demo (the example says {before})")
+    _shorten_verification(ws, envs)
+    _hotfix_smoke(ws, envs.get("staging", {}))
     with ws.config.open("w", encoding="utf-8") as fh:
         yaml.dump(data, fh)
+
+
+def _shorten_verification(ws: Workspace, envs: dict[str, Any]) -> None:
+    """Verify stages of seconds, not minutes: the demo must end while someone watches."""
+    for name, env in envs.items():
+        stages = env.get("verify") or []
+        if not stages:
+            continue
+        before = ", ".join(f"{s['stage']} {s['for']}" for s in stages)
+        for stage in stages:
+            stage.update(DEMO_STAGE)
+            stage.setdefault("with", {}).update(DEMO_PROBE)
+        ws.changes.append(
+            f"{name} verify stages shortened to {DEMO_STAGE['for']} each, judged every "
+            f"{DEMO_STAGE['every']}, a late probe tolerated, for the demo (the example says {before})"
+        )
+
+
+def _hotfix_smoke(ws: Workspace, staging: dict[str, Any]) -> None:
+    """On the emergency path staging's smoke step runs every flow but ``payment-upi``, so
+    that the story shows verification (not the smoke test) catching the bad 1.2.1."""
+    from ruamel.yaml import YAML
+
+    steps = staging.get("deploy") or []
+    smoke = next((s for s in steps if s.get("id") == "smoke"), None)
+    if smoke is None:
+        return
+    shutil.copytree(ws.root / "smoke", ws.root / HOTFIX_SMOKE)
+    yaml = YAML()
+    payments = ws.root / HOTFIX_SMOKE / "payments.yaml"
+    flows = yaml.load(payments.read_text(encoding="utf-8"))
+    kept = [f for f in flows if f.get("name") != "payment-upi"]
+    with payments.open("w", encoding="utf-8") as fh:
+        yaml.dump(kept, fh)
+    hotfix = {k: v for k, v in smoke.items() if k != "checklist"}
+    hotfix.update({"id": "smoke-hotfix", "if": "emergency", "with": {"flows": f"{HOTFIX_SMOKE}/"}})
+    smoke["if"] = "not emergency"
+    steps.insert(steps.index(smoke) + 1, hotfix)
+    ws.changes.append(
+        "staging's smoke test skips its payment-upi flow on the emergency path, so that "
+        "verification is what catches the bad 1.2.1 (the example runs every flow)"
+    )

@@ -21,7 +21,7 @@ import importlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -186,20 +186,52 @@ class TargetDriver(Protocol):
         ...
 
 
+MetricUnit = Literal["ms", "%", "MB", ""]
+"""The unit a metric's values are in: milliseconds, percent, megabytes, or a plain number.
+Conditions are converted to it (``"< 1s"`` against a metric in ms means 1000)."""
+
+
 @dataclass(frozen=True)
 class Sample:
-    """Metric values observed over one interval."""
+    """Metric values observed over one interval.
+
+    A metric absent from ``values`` had **no data** in the interval (``missing`` may say
+    why: no series, NaN, no process matched); that is never the same as 0. A source that
+    cannot be read at all raises :class:`~releasegate.errors.DriverError` instead.
+    ``caveat`` set means the figures describe the observer rather than the service (the
+    probe could not keep its schedule): checks on them are inconclusive, with that reason.
+    """
 
     at: float
+    """Unix time at the end of the interval."""
     values: Mapping[str, float]
+    missing: Mapping[str, str] = field(default_factory=dict)
+    caveat: str | None = None
+    at_least: frozenset[str] = frozenset()
+    """Metrics whose value is only a lower bound (requests timed out: the true p99 is at
+    least the timeout). ``p99 < 200ms`` fails on such a value above 200 ms, and is
+    inconclusive on one below it."""
 
 
 @runtime_checkable
 class SourceDriver(Protocol):
+    """A metric source for verification (``probe``, ``prometheus``, ``system``, ...).
+
+    The analysis makes one instance per stage, calls :meth:`sample` once per interval and
+    :meth:`close` (if the class has one) when the stage ends, so a source may keep state
+    between intervals (the probe keeps its load running; ``log-scan`` its file offset).
+    """
+
     name: ClassVar[str]
     Options: ClassVar[type[Options]]
 
-    async def sample(self, options: AnyOptions, ctx: StepContext, *, seconds: float) -> Sample: ...
+    def metrics(self, options: AnyOptions) -> Mapping[str, MetricUnit]:
+        """The metrics this source reports with these options, and their units."""
+        ...
+
+    async def sample(self, options: AnyOptions, ctx: StepContext, *, seconds: float) -> Sample:
+        """Observe the next ``seconds`` and return that interval's figures."""
+        ...
 
 
 @runtime_checkable

@@ -9,6 +9,7 @@ from __future__ import annotations
 from releasegate.drivers.api import DriverKind, Registry
 
 _CHECKS = "releasegate.drivers.checks"
+_SOURCES = "releasegate.drivers.sources"
 
 # (kind, name, module, class) — one driver per module.
 BUILTINS: tuple[tuple[DriverKind, str, str, str], ...] = (
@@ -33,8 +34,21 @@ BUILTINS: tuple[tuple[DriverKind, str, str, str], ...] = (
     ("target", "local", "releasegate.drivers.targets.local", "LocalTarget"),
 )
 
+# Verification: the metric sources and the steps built on them (docs/verification.md).
+VERIFY_BUILTINS: tuple[tuple[DriverKind, str, str, str], ...] = (
+    ("source", "probe", f"{_SOURCES}.probe", "Probe"),
+    ("source", "prometheus", f"{_SOURCES}.prometheus", "Prometheus"),
+    ("source", "system", f"{_SOURCES}.system", "System"),
+    ("source", "postgres", f"{_SOURCES}.postgres", "Postgres"),
+    ("source", "redis", f"{_SOURCES}.redis", "Redis"),
+    ("source", "log-scan", f"{_SOURCES}.log_scan", "LogScan"),
+    ("source", "sentry", f"{_SOURCES}.sentry", "Sentry"),
+    ("step", "load-test", f"{_SOURCES}.load_test", "LoadTest"),
+    ("step", "metrics-check", f"{_SOURCES}.metrics_check", "MetricsCheck"),
+)
+
 
 def register(registry: Registry) -> None:
     """Add every built-in driver to ``registry``."""
-    for kind, name, module, cls_name in BUILTINS:
+    for kind, name, module, cls_name in (*BUILTINS, *VERIFY_BUILTINS):
         registry.register_lazy(kind, name, f"{module}:{cls_name}")

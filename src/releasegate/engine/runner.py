@@ -12,6 +12,7 @@ from releasegate.engine.dag import PhaseResult, run_phase
 from releasegate.engine.plan import PlannedStep
 from releasegate.engine.rollback import roll_back
 from releasegate.engine.steps import Runtime, StepOutcome, execute_step
+from releasegate.engine.verify_phase import run_verify
 from releasegate.errors import LockedError
 
 FINAL = (
@@ -160,13 +161,11 @@ async def drive(
             assert deploy.failed is not None
             return await _after_failure(rt, "deploy", deploy)
         if rt.plan.verify:
-            note = (
-                "metric-based verification of the stages "
-                + ", ".join(v.stage for v in rt.plan.verify)
-                + " is not built yet: not run"
-            )
-            rt.store.append_event("verify.not_run", {"reason": note}, deployment_id=rt.deployment_id)
-            rt.reporter.event("verify.not_run", {"reason": note})
+            rt.store.append_event("phase.started", {"phase": "verify"}, deployment_id=rt.deployment_id)
+            rt.reporter.event("phase.started", {"phase": "verify"})
+            decision = await run_verify(rt)
+            if decision.action == "rollback":
+                return await _verify_failed(rt, decision.detail)
         post = await _phase(rt, "post", rt.plan.post, progress.done)
         if not post.ok:
             return await _after_failure(rt, "post", post)
@@ -193,6 +192,16 @@ async def _after_failure(rt: Runtime, phase: str, result: PhaseResult) -> Outcom
     detail = f"{phase} step {failed.step_id} failed: {failed.summary}"
     env = rt.config.environments[rt.plan.environment]
     if result.on_failure == "rollback" and env.rollback.automatic:
+        ok = await roll_back(rt, _attempted(rt), reason=detail)
+        return _finish(rt, "rolled_back" if ok else "rollback_failed", detail)
+    return _finish(rt, "failed", detail)
+
+
+async def _verify_failed(rt: Runtime, detail: str) -> Outcome:
+    # verification always acts by rolling back (its on_fail: pause already waited for a
+    # person); only rollback.automatic: false leaves it to one
+    env = rt.config.environments[rt.plan.environment]
+    if env.rollback.automatic:
         ok = await roll_back(rt, _attempted(rt), reason=detail)
         return _finish(rt, "rolled_back" if ok else "rollback_failed", detail)
     return _finish(rt, "failed", detail)

@@ -220,15 +220,23 @@ def anchor_after(ws: Workspace) -> str | None:
 
 
 def waiting_signatures(ws: Workspace, actor: Actor, deployment_id: int) -> list[str]:
-    """The checklist items deployment ``deployment_id`` is waiting for someone to sign now."""
+    """What deployment ``deployment_id`` is waiting for someone to sign now: its checklist
+    items (``sign.ITEM`` steps) and paused verification stages (``verify.STAGE``)."""
     store = ws.store
     done = {c.item for c in store.list_confirmations(deployment_id)}
-    return [
-        run.step_id.removeprefix("sign.")
-        for run in store.list_step_runs(deployment_id)
-        if run.status == "running" and run.step_id.startswith("sign.")
-        and run.step_id.removeprefix("sign.") not in done
-    ]
+    waiting: list[str] = []
+    for run in store.list_step_runs(deployment_id):
+        if run.status != "running":
+            continue
+        if run.step_id.startswith("sign."):
+            item = run.step_id.removeprefix("sign.")
+        elif run.step_id.startswith("verify."):
+            item = run.step_id
+        else:
+            continue
+        if item not in done and item not in waiting:
+            waiting.append(item)
+    return waiting
 
 
 def db_upgrade(ws: Workspace) -> str:

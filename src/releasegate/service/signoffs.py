@@ -70,6 +70,10 @@ def confirm(
     if dep is None:
         raise UsageError(f"there is no deployment {id}")
     conf = next((c for c in config.confirmations if c.id == item), None)
+    if conf is None and item.startswith("verify."):  # a paused verification stage
+        from releasegate.service.verify import confirm_stage
+
+        return confirm_stage(ws, actor, id, item, note=note, signer=signer)
     if conf is None:
         from releasegate.config.timespec import did_you_mean
 

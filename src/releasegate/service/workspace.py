@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from releasegate.identity import Actor
 
 if TYPE_CHECKING:
+    from releasegate.config.models import Config
+    from releasegate.drivers.api import Registry
     from releasegate.audit.anchors import AnchorStore
     from releasegate.config.models import Config
     from releasegate.engine.api import Engine
@@ -69,7 +71,10 @@ class Workspace:
                 from releasegate.drivers.api import load_registry
 
                 catalog = load_registry()
-            self._config = load_config(self.config_path, catalog=catalog)
+            config = load_config(self.config_path, catalog=catalog)
+            if catalog is not None:
+                _check_verification(config, catalog, str(self.config_path))
+            self._config = config
         return self._config
 
     @property
@@ -146,3 +151,21 @@ def _in_git_repository(path: Path) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
+
+
+def _check_verification(config: Config, registry: Registry, file: str) -> None:
+    """The verification stages against the metric sources' drivers: an unknown source, a
+    checked metric no source reports, a condition in the wrong unit (the loader cannot:
+    it sits below the drivers)."""
+    from releasegate.errors import ConfigError, Location, Problem
+    from releasegate.verify.validate import check_stages
+
+    problems = []
+    for name, env in config.environments.items():
+        for index, message in check_stages(
+            env.verify, registry=registry, rollback_when=env.rollback.when
+        ):
+            where = f"environments.{name}." + (f"verify[{index}]" if index >= 0 else "rollback.when")
+            problems.append(Problem(message, where, Location(file)))
+    if problems:
+        raise ConfigError(problems)
