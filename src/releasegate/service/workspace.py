@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING
 from releasegate.identity import Actor
 
 if TYPE_CHECKING:
-    from releasegate.config.models import Config
-    from releasegate.drivers.api import Registry
     from releasegate.audit.anchors import AnchorStore
     from releasegate.config.models import Config
+    from releasegate.drivers.api import Registry
     from releasegate.engine.api import Engine
     from releasegate.engine.report import Reporter
     from releasegate.store.api import Store
