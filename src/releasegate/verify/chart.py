@@ -77,13 +77,16 @@ def _scale(ax: Axes, drawn: list[float], *, log: bool) -> None:
     10 ms baseline and a 1000 ms threshold are both readable."""
     top = max(drawn, default=1.0) or 1.0
     if log and any(v > 0 for v in drawn):
-        from matplotlib.ticker import FuncFormatter
+        from matplotlib.ticker import FuncFormatter, NullFormatter
 
         ax.set_yscale("log")
-        ax.set_ylim(min(v for v in drawn if v > 0) / 1.6, top * 1.8)
+        low = min(v for v in drawn if v > 0) / 1.6
+        ax.set_ylim(low, top * 1.8)
         plain = FuncFormatter(lambda v, _pos: f"{v:g}")
         ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(plain)
+        # minor ticks are labelled only within a decade or so: across several decades their
+        # labels (2, 3 … 9 of each) run into each other
+        ax.yaxis.set_minor_formatter(plain if top * 1.8 / low < 20 else NullFormatter())
     else:
         ax.set_ylim(0, top * 1.25)
 
