@@ -99,10 +99,13 @@ def test_init_from_the_spec_covers_every_item_once_per_element(
     for item in checklist.items:
         assert item.id in named or (item.children and all(c in named for c in item.children)), item.id
     assert set(named) <= set(checklist.ids)
-    # no element names an item twice; a confirmation covers exactly one item
+    # no element names an item twice; people are asked once per role and section
     for item_id, where in named.items():
         assert len(where) == len(set(where)), item_id
-    assert all(len(c.checklist) == 1 for c in config.confirmations)
+    grouped = [c for c in config.confirmations if len(c.checklist) > 1]
+    assert grouped
+    assert all(c.text.endswith(f": {len(c.checklist)} items") for c in grouped)
+    assert len({c.id for c in grouped}) == len(grouped)
 
     staging, production = config.environments["staging"], config.environments["production"]
     tests = {s.id: s for s in production.gates if s.uses == "command"}
@@ -135,7 +138,9 @@ def test_init_from_the_spec_covers_every_item_once_per_element(
     assert by_text["QA engineer"].by == ["qa"]
     assert by_text["On-call support"].by == ["on-call"]
     assert by_text["Performance testing"].kinds == ["major"]
-    assert by_text["Make minimal fix"].kinds == ["hotfix"]
+    fix = next(c for c in config.confirmations
+               if any(i.endswith("/make-minimal-fix") for i in c.checklist))
+    assert fix.kinds == ["hotfix"]
     # the item's text is written above the element that covers it
     text = path.read_text(encoding="utf-8")
     assert (
@@ -186,10 +191,12 @@ def test_a_small_custom_checklist_round_trips(
     health = next(s for s in production.deploy if s.id == "health")
     assert health.with_ == {"paths": ["/healthz"]}
     assert production.url == "https://shop.example.com"
-    assert [c.text for c in config.confirmations] == [
-        "Ops lead approval", "Feature toggles reviewed", "Errors", "Latency"]
+    assert [(c.text, c.checklist) for c in config.confirmations] == [
+        ("Before: 2 items", ["before/ops-lead-approval", "before/feature-toggles-reviewed"]),
+        ("Production: 2 items",
+         ["production/watch-dashboards/errors", "production/watch-dashboards/latency"])]
     code, out, err = rg(capsys, "-c", str(path), "--json", "checklist", "coverage")
     assert code == 0, err
     report = json.loads(out)
     assert (report["total"], report["missing"]) == (len(parse_checklist(CUSTOM)), 0)
-    assert {i["id"]: i["status"] for i in report["items"]}["production/watch-dashboards"] == "confirmed"
+    assert {i["id"]: i["status"] for i in report["items"]}["production/watch-dashboards"] == "signed"

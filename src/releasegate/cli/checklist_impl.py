@@ -42,7 +42,7 @@ def init(g: Globals, *, from_checklist: Path | None, example: str | None, force:
 
 def coverage(g: Globals, *, spec: Path | None) -> int:
     """Print how the config covers the checklist; exit 1 when items are missing."""
-    from releasegate.config.checklist_coverage import compute_coverage
+    from releasegate.config.checklist_coverage import STATUSES, compute_coverage
 
     config = _load_config(g)
     checklist = _spec(g, config, spec)
@@ -57,7 +57,7 @@ def coverage(g: Globals, *, spec: Path | None) -> int:
     table.add_column("items", justify="right")
     table.add_column("share", justify="right")
     total = len(result.items) or 1
-    for status in ("automated", "confirmed", "missing"):
+    for status in STATUSES:
         n = result.count(status)
         table.add_row(status, str(n), f"{round(100 * n / total)}%")
     console.print(table)

@@ -44,6 +44,7 @@ class Element:
 class Elements:
     """Every element, in the order first seen."""
 
+    checklist: Checklist
     by_key: dict[Key, Element] = field(default_factory=dict)
 
     def of(self, section: str, env: str = "") -> list[Element]:
@@ -75,7 +76,7 @@ class Elements:
 def collect(checklist: Checklist) -> Elements:
     """Recognise every item and merge the parts into elements."""
     ctx = Context(checklist)
-    elements = Elements()
+    elements = Elements(checklist)
     attached: list[Part] = []
     for item in checklist.items:
         parts = recognise(item, ctx)

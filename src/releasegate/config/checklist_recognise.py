@@ -53,7 +53,11 @@ def _security(item: ChecklistItem, ctx: Context) -> list[Part] | None:
         return None
     pip = _has(r"\bpip\b|python|poetry", text)
     run = ["pip-audit", "--format", "json"] if pip else ["npm", "audit", "--json"]
-    parts = [_gate(item, "dependency-audit", "dependency-audit", {"run": run}, family="security")]
+    # A dependency audit proves "no vulnerable dependencies", not a scan by another tool.
+    other_tool = _has(r"snyk|container|image|trivy|sonar|dast|penetration|pen[- ]?test|zap", text)
+    proven = not other_tool and _has(r"npm audit|pip-audit|dependenc|vulnerab", text)
+    parts = [_gate(item, "dependency-audit" if proven else f"{slugify(item.title)[:40] or 'scan'}",
+                   "dependency-audit", {"run": run}, family="security", todo=not proven)]
     if "secret" in text or _has(r"security scan", item.title):
         parts.append(_gate(item, "secret-scan", "secret-scan", {}, family="security"))
     return parts
@@ -67,7 +71,7 @@ def _secret_scan(item: ChecklistItem, ctx: Context) -> list[Part] | None:
 
 def _changelog(item: ChecklistItem, ctx: Context) -> list[Part] | None:
     text = words.words_of(item)
-    documentation = _has(r"documentation", item.title) and rules.phase(item) == "gates"
+    documentation = _has(r"documentation", item.title) and ctx.kind(item) == "gate"
     if not (_has(r"changelog|release notes", text) or documentation):
         return None
     found = re.search(r"[\w./-]*changelog[\w.]*", " ".join([item.text, *item.details]), re.I)
@@ -82,8 +86,13 @@ def _commands(kind: str, pattern: str) -> Rule:
         found = words.inline_commands(item) or [words.Command(argv) for argv in words.code_commands(item)]
         if found:
             return [_gate(item, c.step_id, "command", {"run": c.argv}, family=kind) for c in found]
-        return [_gate(item, kind, "command", {"run": _PLACEHOLDER[kind]}, family=kind,
-                      attach=kind == "tests", todo=True)]
+        if kind == "tests" and _has(r"^(all )?tests? (are )?(pass|passing|passed|green)\W*$", item.title):
+            # "Tests passing" as such is what the document's test gates prove together.
+            return [_gate(item, kind, "command", {"run": _PLACEHOLDER[kind]}, family=kind,
+                          attach=True, todo=True)]
+        # Nothing in the item says how it is proven: suggest a step, claim nothing.
+        key = slugify(item.title)[:40] or kind
+        return [_gate(item, key, "command", {"run": _PLACEHOLDER[kind]}, family=kind, todo=True)]
 
     return rule
 
@@ -111,10 +120,17 @@ RULES: list[Rule] = [
 ]
 
 
+# Rules that make a gate: never for an item that belongs after the release or elsewhere.
+_GATE_RULES = [*RULES[len(rules.POLICY_RULES) + 1 + len(rules.STEP_RULES):], _backup_verify]
+_NO_GATES = {"verify", "rollback-trigger", "rollback", "periodic", "communication"}
+
+
 def recognise(item: ChecklistItem, ctx: Context) -> list[Part]:
     """The parts of a config that cover ``item``: the first matching rule's, else a
-    confirmation."""
+    confirmation. Items that belong after the release (or outside it) never become gates."""
     for rule in RULES:
+        if rule in _GATE_RULES and ctx.kind(item) in _NO_GATES:
+            continue
         parts = rule(item, ctx)
         if parts:
             return parts

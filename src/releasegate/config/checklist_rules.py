@@ -17,6 +17,7 @@ from typing import Any
 
 from releasegate.config import checklist_text as words
 from releasegate.config.checklist import Checklist, ChecklistItem, slugify
+from releasegate.config.checklist_classify import Placement, classify
 
 STAGING, PRODUCTION = "staging", "production"
 ENVIRONMENTS = (STAGING, PRODUCTION)
@@ -52,6 +53,15 @@ class Context:
     """What rules may look at besides the item."""
 
     checklist: Checklist
+    placements: dict[str, Placement] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.placements:
+            self.placements = classify(self.checklist)
+
+    def kind(self, item: ChecklistItem) -> str:
+        """Where ``item`` belongs (see :mod:`releasegate.config.checklist_classify`)."""
+        return self.placements[item.id].kind
 
     def parent(self, item: ChecklistItem) -> ChecklistItem | None:
         """The item ``item`` is nested under, if any."""
@@ -72,17 +82,17 @@ def environments(item: ChecklistItem, *, default: tuple[str, ...] = BOTH) -> tup
     return default
 
 
-def phase(item: ChecklistItem) -> str:
-    """gates, deploy, verify or post — when in a deployment the item is done."""
-    near = item.headings[-1].lower() if item.headings else ""
-    everything = " ".join(item.headings).lower()
-    if "verification" in near:
-        return "verify"
-    if re.search(r"post[- ]?deployment|cleanup|after", everything):
-        return "post"
-    if re.search(r"deployment steps|^deployment$", near):
-        return "deploy"
-    return "gates"
+# The confirmation phase of each kind of item, and whether it holds the deployment.
+_PHASES: dict[str, tuple[str, bool]] = {
+    "gate": ("gates", True), "step": ("deploy", True), "verify": ("verify", False),
+    "rollback-trigger": ("verify", False), "rollback": ("post", False),
+    "emergency": ("gates", True), "periodic": ("post", False), "communication": ("gates", False),
+}
+
+
+def phase(item: ChecklistItem, ctx: Context) -> tuple[str, bool]:
+    """When in a deployment a person signs ``item``, and whether the deployment waits."""
+    return _PHASES[ctx.kind(item)]
 
 
 def _emergency(item: ChecklistItem, ctx: Context) -> list[Part] | None:
@@ -106,14 +116,28 @@ def _emergency(item: ChecklistItem, ctx: Context) -> list[Part] | None:
 
 
 def _rollback_trigger(item: ChecklistItem, ctx: Context) -> list[Part] | None:
-    if not (_has(r"rollback|roll back", item.title) and _has(r"\bfail", item.title)):
-        return None
     envs = environments(item)
-    failing = {"smoke": r"smoke", "health": r"health", "migrate": r"migrat"}
-    for key, pattern in failing.items():
-        if _has(pattern, item.title):
-            return [_step_part(key, item, ctx, envs=envs, on_failure="rollback")]
-    return [Part("rollback", envs, "rollback", item)]
+    if _has(r"rollback|roll back", item.title) and _has(r"\bfail", item.title):
+        failing = {"smoke": r"smoke", "health": r"health", "migrate": r"migrat"}
+        for key, pattern in failing.items():
+            if _has(pattern, item.title):
+                return [_step_part(key, item, ctx, envs=envs, on_failure="rollback")]
+        return [Part("rollback", envs, "rollback", item)]
+    if ctx.kind(item) != "rollback-trigger":
+        return None
+    when = words.thresholds([item.title])
+    if when:  # a measurable condition: the rollback watches for it
+        return [Part("rollback", envs, "rollback", item, {"when": when})]
+    return confirmation(item, ctx)  # a person judges it, after the release
+
+
+def _rollback_execution(item: ChecklistItem, ctx: Context) -> list[Part] | None:
+    if ctx.kind(item) != "rollback":
+        return None
+    if _has(r"roll-?back (is |was )?(initiated|executed|triggered|started|performed)|"
+            r"previous version (restored|deployed)", item.title):
+        return [Part("rollback", environments(item), "rollback", item)]
+    return confirmation(item, ctx, kinds=["rollback"])
 
 
 def _approvals(item: ChecklistItem, ctx: Context) -> list[Part] | None:
@@ -238,7 +262,7 @@ def _step_part(key: str, item: ChecklistItem, ctx: Context, *, envs: tuple[str, 
 
 
 POLICY_RULES: list[Rule] = [
-    _emergency, _rollback_trigger, _approvals, _soak, _window, _incidents,
+    _emergency, _rollback_trigger, _rollback_execution, _approvals, _soak, _window, _incidents,
     _monitoring_window, _performance,
 ]
 """Tried first: items that are settings of a policy rather than steps."""
@@ -258,13 +282,21 @@ STEP_RULES: list[Rule] = [
 def confirmation(item: ChecklistItem, ctx: Context, *, kinds: list[str] | None = None) -> list[Part]:
     """The fallback: a person signs the item (role guessed from its words)."""
     envs = environments(item)
+    when, holds = phase(item, ctx)
+    text = re.sub(r"[*_`]+", "", item.title)
+    if ctx.kind(item) == "rollback-trigger":
+        text = f"Roll back if: {text}"
     data: dict[str, Any] = {
-        "text": re.sub(r"[*_`]+", "", item.title),
+        "text": text,
         "by": [words.guess_role(item, ctx.parent(item))],
-        "phase": phase(item),
+        "phase": when,
     }
+    if not holds:
+        data["required"] = False
     if envs != BOTH:
         data["environments"] = list(envs)
+    if ctx.kind(item) == "emergency":
+        kinds = kinds or ["hotfix"]
     if kinds:
         data["kinds"] = kinds
     elif _has(r"major release", item.text):

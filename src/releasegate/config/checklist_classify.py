@@ -1,0 +1,103 @@
+"""Where in a release a checklist item belongs, and why.
+
+Each box is one of
+
+* ``gate`` — checked before anything changes (pre-deployment);
+* ``step`` — done while deploying;
+* ``verify`` — checked after the release (post-release verification, monitoring);
+* ``rollback-trigger`` — a condition that calls for a rollback;
+* ``rollback`` — what is done while rolling back;
+* ``emergency`` — only on the hotfix path;
+* ``periodic`` — a review or cleanup done on a schedule, not per deployment;
+* ``communication`` — telling people (announce, notify, email, release notes sent).
+
+The item's own wording decides first for the kinds wording settles alone (a rollback
+trigger, a periodic review, an announcement); then its headings, innermost first; then
+its position: an item under a heading that says nothing takes the kind of the section
+before it in the document (a *Notes* section after *Post-release* is post-release too).
+Policy (windows, freezes, approvals, soak) is recognised by the rules, from wording.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from releasegate.config.checklist import Checklist, ChecklistItem
+
+KINDS = ("gate", "step", "verify", "rollback-trigger", "rollback", "emergency", "periodic",
+         "communication")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """An item's kind and the words that decided it."""
+
+    kind: str
+    why: str
+
+
+_HEADINGS: list[tuple[str, re.Pattern[str]]] = [
+    ("emergency", re.compile(r"emergency|hot-?fix", re.I)),
+    ("rollback-trigger", re.compile(r"roll-?back.*(criteria|trigger|decision|when)|"
+                                    r"(criteria|trigger|when).*roll-?back", re.I)),
+    ("rollback", re.compile(r"roll-?back|revert", re.I)),
+    ("periodic", re.compile(r"weekly|monthly|quarterly|periodic|regular|clean-?up|retrospective",
+                            re.I)),
+    ("communication", re.compile(r"communicat|announce|notif", re.I)),
+    ("verify", re.compile(r"post[- ]?(deploy|release|launch)|after (the )?(release|deploy)|"
+                          r"verification|validation|monitoring|\d+\s*(min|h)|success criteria",
+                          re.I)),
+    ("gate", re.compile(r"pre[- ]?(deploy|release|flight|launch)|before|prepar|planning|"
+                        r"readiness|prerequisite|quality|code review|testing|security", re.I)),
+    ("step", re.compile(r"during|deployment steps|execution|release process|rollout|traffic|"
+                        r"^(the )?(deploy(ment)?|release|releasing)\b|"
+                        r"^(staging|production|beta|canary)( deployment)?$|^build", re.I)),
+]
+
+_WORDING: list[tuple[str, re.Pattern[str]]] = [
+    ("rollback-trigger", re.compile(r"(→|->|=>|then)\s*(automatic )?roll-?back|"
+                                    r"roll-?back (if|when)|trigger(s|ed)? (a )?roll-?back", re.I)),
+    ("periodic", re.compile(r"\b(weekly|monthly|quarterly|every (week|month|quarter))\b", re.I)),
+    ("communication", re.compile(r"^(announce|notify|inform|email|send|post (in|to|on)|tweet)\b|"
+                                 r"\b(announcement|stakeholders notified|team notified)\b", re.I)),
+]
+
+
+_TITLE = re.compile(r"\b(deployment|release|deploy)\s+check-?list\b|^check-?list$", re.I)
+
+
+def classify(checklist: Checklist) -> dict[str, Placement]:
+    """The placement of every item of ``checklist``, by id."""
+    placements: dict[str, Placement] = {}
+    previous = Placement("gate", "the first section of the document, before any deployment")
+    for item in checklist.items:
+        parent = placements.get(item.parent) if item.parent else None
+        found = _by_wording(item) or (parent if parent and parent.kind != "gate" else None)
+        found = found or _by_headings(item) or parent
+        if found is None:
+            found = Placement(previous.kind, f"its section follows one of kind {previous.kind} "
+                                             f"({previous.why})")
+        placements[item.id] = found
+        if item.parent is None:
+            previous = found
+    return placements
+
+
+def _by_wording(item: ChecklistItem) -> Placement | None:
+    for kind, pattern in _WORDING:
+        match = pattern.search(item.title)
+        if match:
+            return Placement(kind, f"its wording: {match.group(0).strip()!r}")
+    return None
+
+
+def _by_headings(item: ChecklistItem) -> Placement | None:
+    for heading in reversed(item.headings):
+        if _TITLE.search(heading):
+            continue  # the document's title says what the whole list is, not where an item is
+        for kind, pattern in _HEADINGS:
+            match = pattern.search(heading)
+            if match:
+                return Placement(kind, f"its heading {heading!r} says {match.group(0).strip()!r}")
+    return None
