@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
             typer.Option("--spec", help="The markdown checklist (default: the config's own)."),
         ] = None,
     ) -> int:
-        """How many checklist items are automated, confirmed by a person, or missing."""
+        """How many checklist items are automated, policy, signed, suggested or missing."""
         from releasegate.cli import checklist_impl
 
         return checklist_impl.coverage(globals_of(ctx), spec=spec)
@@ -52,10 +52,14 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--spec", help="The markdown checklist (default: the config's own)."),
         ] = None,
+        why: Annotated[
+            bool,
+            typer.Option("--why", help="Say where each item belongs and what covers it, and why."),
+        ] = False,
     ) -> int:
         """List the checklist's items with the ids that config refers to them by."""
         from releasegate.cli import checklist_impl
 
-        return checklist_impl.items(globals_of(ctx), spec=spec)
+        return checklist_impl.items(globals_of(ctx), spec=spec, why=why)
 
     app.add_typer(group, name="checklist")

@@ -71,17 +71,45 @@ def coverage(g: Globals, *, spec: Path | None) -> int:
     return Exit.FAILED if result.missing else Exit.OK
 
 
-def items(g: Globals, *, spec: Path | None) -> int:
-    """List every item of the checklist: id, line and text."""
-    checklist = load_checklist(spec) if spec is not None else _spec(g, _load_config(g), None)
+def items(g: Globals, *, spec: Path | None, why: bool = False) -> int:
+    """List every item of the checklist: id, line and text (``why``: its kind, the words
+    that decided it, and what in the config covers it)."""
+    config = _load_config(g) if spec is None or (why and g.config_path.is_file()) else None
+    checklist = load_checklist(spec) if spec is not None else _spec(g, _checked(config), None)
+    rows: list[dict[str, object]] = [
+        {"id": i.id, "line": i.line, "text": i.text, "parent": i.parent} for i in checklist.items]
+    if why:
+        _explain(rows, checklist, config)
     if g.json:
-        rows = [{"id": i.id, "line": i.line, "text": i.text, "parent": i.parent}
-                for i in checklist.items]
         print(json.dumps({"spec": checklist.source, "items": rows}, indent=2))
         return Exit.OK
-    for item in checklist.items:
-        print(f"{item.line:>5}  {item.id}  {item.text}")
+    for row in rows:
+        print(f"{row['line']:>5}  {row['id']}  {row['text']}")
+        if why:
+            print(f"       {row['kind']}: {row['why']}")
+            if "status" in row:
+                where = ", ".join(map(str, row["covered_by"])) or "nothing"  # type: ignore[call-overload]
+                print(f"       {row['status']}: {where}")
     return Exit.OK
+
+
+def _checked(config: Config | None) -> Config:
+    assert config is not None  # loaded whenever no --spec is given
+    return config
+
+
+def _explain(rows: list[dict[str, object]], checklist: Checklist, config: Config | None) -> None:
+    from releasegate.config.checklist_classify import classify
+    from releasegate.config.checklist_coverage import compute_coverage
+
+    placements = classify(checklist)
+    covered = {c.item.id: c for c in compute_coverage(config, checklist).items} if config else {}
+    for row in rows:
+        placement = placements[str(row["id"])]
+        row.update(kind=placement.kind, why=placement.why)
+        coverage = covered.get(str(row["id"]))
+        if coverage is not None:
+            row.update(status=coverage.status, covered_by=list(coverage.where))
 
 
 def _spec(g: Globals, config: Config, spec: Path | None) -> Checklist:

@@ -124,8 +124,11 @@ def _environment(env: str, elements: Elements, prose: _Prose, checklist: Checkli
         if phase == "deploy" and not any(e.key == "release" for e in steps):
             steps.append(Element("deploy", env, "release", {"id": "release", "uses": "target"}, order=50))
             steps.sort(key=lambda e: e.order)
-        if steps:
-            node[phase] = _steps(steps, chain=phase == "deploy")
+        if phase == "gates":
+            steps.insert(0, Element("gates", env, "checklist-sync",
+                                    {"id": "checklist-sync", "uses": "checklist-sync"}))
+        node[phase] = _steps(steps, chain=phase == "deploy")
+    node["gates"][0].comment = ["Fails when the checklist gains a box this file does not cover."]
     stages = sorted(elements.of("verify", env), key=lambda e: e.order)
     if stages:
         node["verify"] = _stages(stages)

@@ -75,6 +75,8 @@ def classify(checklist: Checklist) -> dict[str, Placement]:
         parent = placements.get(item.parent) if item.parent else None
         found = _by_wording(item) or (parent if parent and parent.kind != "gate" else None)
         found = found or _by_headings(item) or parent
+        if found is not None and found.kind == "step":
+            found = _checked_after(item) or found
         if found is None:
             found = Placement(previous.kind, f"its section follows one of kind {previous.kind} "
                                              f"({previous.why})")
@@ -90,6 +92,21 @@ def _by_wording(item: ChecklistItem) -> Placement | None:
         if match:
             return Placement(kind, f"its wording: {match.group(0).strip()!r}")
     return None
+
+
+_CHECKING = re.compile(r"\b(verify|verified|confirm|ensure|check|monitor\w*|working|active|"
+                       r"healthy|stable|tracking|no (new )?errors?)\b", re.I)
+_DOING = re.compile(r"\b(deploy|run|apply|migrat\w*|tag|build|push|trigger|enable|disable|"
+                    r"back ?up|create|merge|publish|upload|release)\b", re.I)
+
+
+def _checked_after(item: ChecklistItem) -> Placement | None:
+    """A box in a deployment section that checks the result rather than doing a step."""
+    checking = _CHECKING.search(item.title)
+    if checking is None or _DOING.search(item.title):
+        return None
+    return Placement("verify", f"it checks the result ({checking.group(0)!r}) in a deployment "
+                               "section, so after the release")
 
 
 def _by_headings(item: ChecklistItem) -> Placement | None:

@@ -137,7 +137,11 @@ def compute_coverage(config: Config, checklist: Checklist) -> Coverage:
 
 def _status(refs: list[tuple[str, Status]], item: ChecklistItem,
             done: dict[str, ItemCoverage]) -> Status:
-    """The strongest status anything naming the item gives; else its weakest child's."""
+    """The strongest status anything naming the item gives — but suggested when a step
+    meant to prove it is only suggested: part of it is still to do; else its weakest
+    child's."""
+    if any(status == "suggested" for _, status in refs):
+        return "suggested"
     if refs:
         return min((status for _, status in refs), key=STATUSES.index)
     kids = [done[child].status for child in item.children]

@@ -56,9 +56,11 @@ def _security(item: ChecklistItem, ctx: Context) -> list[Part] | None:
     # A dependency audit proves "no vulnerable dependencies", not a scan by another tool.
     other_tool = _has(r"snyk|container|image|trivy|sonar|dast|penetration|pen[- ]?test|zap", text)
     proven = not other_tool and _has(r"npm audit|pip-audit|dependenc|vulnerab", text)
-    parts = [_gate(item, "dependency-audit" if proven else f"{slugify(item.title)[:40] or 'scan'}",
-                   "dependency-audit", {"run": run}, family="security", todo=not proven)]
-    if "secret" in text or _has(r"security scan", item.title):
+    recap = _has(r"^security scans? (are )?(clear|pass|passed|passing|completed?|green)\W*$", item.title)
+    parts = [_gate(item, "dependency-audit" if proven or recap else slugify(item.title)[:40] or "scan",
+                   "dependency-audit", {"run": run}, family="security", todo=not proven,
+                   attach=recap)]
+    if "secret" in text:
         parts.append(_gate(item, "secret-scan", "secret-scan", {}, family="security"))
     return parts
 

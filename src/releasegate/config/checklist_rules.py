@@ -73,7 +73,11 @@ def _has(pattern: str, text: str) -> bool:
 
 
 def environments(item: ChecklistItem, *, default: tuple[str, ...] = BOTH) -> tuple[str, ...]:
-    """The environments an item is about, from its nearest heading naming one."""
+    """The environments an item is about: the one its own words name (``on staging``),
+    else its nearest heading naming one."""
+    named = [env for env in ENVIRONMENTS if _has(rf"\b(on|to|in|into) {env}\b", item.title)]
+    if len(named) == 1:
+        return (named[0],)
     for heading in reversed(item.headings):
         if _has(r"\bstaging\b", heading):
             return (STAGING,)
