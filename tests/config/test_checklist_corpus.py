@@ -99,3 +99,38 @@ def test_holidays_use_only_categories_the_country_has() -> None:
 
     assert holiday_categories("US") == ["public"]
     assert holiday_categories("IN") == ["public", "optional"]
+
+
+# (file prefix, a heading the item sits under, the kind every item there must have)
+SECTIONS = [
+    ("dlearley", "Immediate Rollback Triggers", "rollback-trigger"),
+    ("dlearley", "Rollback Execution", "rollback"),
+    ("dlearley", "Immediate Verification (0-30 minutes)", "verify"),
+    ("dlearley", "Extended Monitoring (1-4 hours)", "verify"),
+    ("dlearley", "Environment Validation", "gate"),
+    ("elzakari", "Pre-Deployment", "gate"),
+    ("elzakari", "Post-Deployment", "verify"),
+    ("elzakari", "Rollback Plan", "rollback"),
+    ("ideasasylum", "When to Consider Rollback", "rollback-trigger"),
+    ("ideasasylum", "Review Deployment History", "periodic"),
+    ("ideasasylum", "When Deploying Critical Fix", "emergency"),
+    ("ideasasylum", "Immediate Checks (Within 5 Minutes)", "verify"),
+    ("khovan123", "Hotfix Checklist", "emergency"),
+    ("khovan123", "Internal Communication", "communication"),
+    ("khovan123", "Monitoring", "verify"),
+    ("zarr", "After release", "verify"),
+    ("zarr", "Before release", "gate"),
+]
+
+
+@pytest.mark.parametrize(("prefix", "heading", "kind"), SECTIONS)
+def test_a_section_that_says_what_its_items_are_classifies_them(
+    prefix: str, heading: str, kind: str
+) -> None:
+    checklist = load_checklist(next(p for p in CORPUS if p.name.startswith(prefix)))
+    placements = classify(checklist)
+    items = [i for i in checklist.items if heading in (*i.headings, i.section)]
+    assert items, heading
+    wrong = {i.title: placements[i.id].kind for i in items
+             if placements[i.id].kind not in (kind, "communication")}
+    assert wrong == {}

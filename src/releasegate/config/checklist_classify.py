@@ -37,34 +37,41 @@ class Placement:
     why: str
 
 
-_HEADINGS: list[tuple[str, re.Pattern[str]]] = [
+# Headings that settle an item's kind wherever they are among its headings (the first
+# pattern found in any heading wins) ...
+_DOMINANT: list[tuple[str, re.Pattern[str]]] = [
     ("emergency", re.compile(r"emergency|hot-?fix", re.I)),
-    ("rollback-trigger", re.compile(r"roll-?back.*(criteria|trigger|decision|when)|"
-                                    r"(criteria|trigger|when).*roll-?back", re.I)),
     ("rollback", re.compile(r"roll-?back|revert", re.I)),
-    ("periodic", re.compile(r"weekly|monthly|quarterly|periodic|regular|clean-?up|retrospective",
-                            re.I)),
+    ("periodic", re.compile(r"weekly|monthly|quarterly|periodic|clean-?up|retrospective|"
+                            r"checklist maintenance|keep checklists", re.I)),
     ("communication", re.compile(r"communicat|announce|notif", re.I)),
-    ("verify", re.compile(r"post[- ]?(deploy|release|launch)|after (the )?(release|deploy)|"
-                          r"verification|validation|monitoring|\d+\s*(min|h)|success criteria",
+    ("gate", re.compile(r"\bpre[- ]?(deploy|release|flight|launch)|\bbefore\b", re.I)),
+    ("verify", re.compile(r"\bpost[- ]?(deploy|release|launch)|\bafter\b", re.I)),
+]
+_TRIGGER = re.compile(r"roll-?back.*(criteria|trigger|when)|(criteria|trigger|when).*roll-?back",
+                      re.I)
+# ... then these, innermost heading first.
+_HEADINGS: list[tuple[str, re.Pattern[str]]] = [
+    ("verify", re.compile(r"verification|validation|monitoring|\d+\s*(min|h)|success criteria",
                           re.I)),
-    ("gate", re.compile(r"pre[- ]?(deploy|release|flight|launch)|before|prepar|planning|"
-                        r"readiness|prerequisite|quality|code review|testing|security", re.I)),
+    ("gate", re.compile(r"prepar|planning|readiness|prerequisite|quality|code review|testing|"
+                        r"security|versioning|documentation|issues|approv|sign-?off", re.I)),
     ("step", re.compile(r"during|deployment steps|execution|release process|rollout|traffic|"
-                        r"^(the )?(deploy(ment)?|release|releasing)\b|"
-                        r"^(staging|production|beta|canary)( deployment)?$|^build", re.I)),
+                        r"^\W*(the )?(deploy(ment)?|release|releasing)\b|"
+                        r"^(staging|production|beta|canary)( deployment)?$|^build|deploy", re.I)),
 ]
 
 _WORDING: list[tuple[str, re.Pattern[str]]] = [
     ("rollback-trigger", re.compile(r"(→|->|=>|then)\s*(automatic )?roll-?back|"
-                                    r"roll-?back (if|when)|trigger(s|ed)? (a )?roll-?back", re.I)),
+                                    r"roll-?back (if|when)(?! (needed|necessary|required|applicable))|trigger(s|ed)? (a )?roll-?back", re.I)),
     ("periodic", re.compile(r"\b(weekly|monthly|quarterly|every (week|month|quarter))\b", re.I)),
     ("communication", re.compile(r"^(announce|notify|inform|email|send|post (in|to|on)|tweet)\b|"
                                  r"\b(announcement|stakeholders notified|team notified)\b", re.I)),
 ]
 
 
-_TITLE = re.compile(r"\b(deployment|release|deploy)\s+check-?list\b|^check-?list$", re.I)
+_TITLE = re.compile(r"^\W*((the|our|production|staging|software|app|application)\s+)*"
+                    r"((deployment|release|deploy)\s+)?check-?list(\s+template)?\W*$", re.I)
 
 
 def classify(checklist: Checklist) -> dict[str, Placement]:
@@ -110,11 +117,23 @@ def _checked_after(item: ChecklistItem) -> Placement | None:
 
 
 def _by_headings(item: ChecklistItem) -> Placement | None:
-    for heading in reversed(item.headings):
-        if _TITLE.search(heading):
-            continue  # the document's title says what the whole list is, not where an item is
-        for kind, pattern in _HEADINGS:
-            match = pattern.search(heading)
-            if match:
-                return Placement(kind, f"its heading {heading!r} says {match.group(0).strip()!r}")
+    # the document's title says what the whole list is, not where an item is
+    headings = [h for h in (*item.headings, item.section or "") if h and not _is_title(h)]
+    rollback = [h for h in headings if _DOMINANT[1][1].search(h)]
+    if rollback and not _DOMINANT[0][1].search(" ".join(headings)):
+        # the innermost rollback heading says whether it is about when or how to roll back
+        match = _TRIGGER.search(rollback[-1])
+        if match:
+            return Placement("rollback-trigger", f"its heading {rollback[-1]!r} says "
+                                                 f"{match.group(0).strip()!r}")
+    dominant = [(k, p, h) for k, p in _DOMINANT for h in headings]
+    nearest = [(k, p, h) for h in reversed(headings) for k, p in _HEADINGS]
+    for kind, pattern, heading in dominant + nearest:
+        match = pattern.search(heading)
+        if match:
+            return Placement(kind, f"its heading {heading!r} says {match.group(0).strip()!r}")
     return None
+
+
+def _is_title(heading: str) -> bool:
+    return bool(_TITLE.search(heading))

@@ -49,7 +49,7 @@ def _env_present(item: ChecklistItem, ctx: Context) -> list[Part] | None:
 
 def _security(item: ChecklistItem, ctx: Context) -> list[Part] | None:
     text = words.words_of(item)
-    if not _has(r"security scan|audit|vulnerab|dependenc|snyk|owasp", item.title):
+    if not _has(r"security scan|audit|vulnerab|snyk|owasp", item.title):
         return None
     pip = _has(r"\bpip\b|python|poetry", text)
     run = ["pip-audit", "--format", "json"] if pip else ["npm", "audit", "--json"]
@@ -73,12 +73,18 @@ def _secret_scan(item: ChecklistItem, ctx: Context) -> list[Part] | None:
 
 def _changelog(item: ChecklistItem, ctx: Context) -> list[Part] | None:
     text = words.words_of(item)
-    documentation = _has(r"documentation", item.title) and ctx.kind(item) == "gate"
-    if not (_has(r"changelog|release notes", text) or documentation):
+    if not _has(r"changelog|release notes|documentation", item.title + " " + text):
+        return None
+    # The changelog driver proves the changelog has the version: only what the title says
+    # about the changelog. Documentation that mentions one is a suggestion; other
+    # documentation and release notes are for a person to sign.
+    proven = _has(r"change ?log", item.title)
+    if not proven and not (_has(r"change ?log", text) and _has(r"documentation|release notes", item.title)):
         return None
     found = re.search(r"[\w./-]*changelog[\w.]*", " ".join([item.text, *item.details]), re.I)
-    return [_gate(item, "changelog", "changelog", {"file": found.group(0) if found else "CHANGELOG.md"},
-                  family="docs")]
+    key = "changelog" if proven else slugify(item.title)[:40] or "changelog"
+    return [_gate(item, key, "changelog", {"file": found.group(0) if found else "CHANGELOG.md"},
+                  family="docs", todo=not proven)]
 
 
 def _commands(kind: str, pattern: str) -> Rule:
@@ -124,16 +130,27 @@ RULES: list[Rule] = [
 
 # Rules that make a gate: never for an item that belongs after the release or elsewhere.
 _GATE_RULES = [*RULES[len(rules.POLICY_RULES) + 1 + len(rules.STEP_RULES):], _backup_verify]
+_RELEASE = rules.DEPLOY_ORDER["release"]
 _NO_GATES = {"verify", "rollback-trigger", "rollback", "periodic", "communication"}
+
+
+def _before_release(part: Part) -> bool:
+    rolls_back = part.data.get("on_failure") == "rollback"  # its failure is the trigger
+    return part.section == "deploy" and part.order <= _RELEASE and not rolls_back
 
 
 def recognise(item: ChecklistItem, ctx: Context) -> list[Part]:
     """The parts of a config that cover ``item``: the first matching rule's, else a
     confirmation. Items that belong after the release (or outside it) never become gates."""
+    after = ctx.kind(item) in _NO_GATES
     for rule in RULES:
-        if rule in _GATE_RULES and ctx.kind(item) in _NO_GATES:
+        if rule in _GATE_RULES and after:
             continue
         parts = rule(item, ctx)
+        # A step before the release proves "migrations applied" after it too, but not what
+        # only happens after (a post-deployment backup) or outside it.
+        if after and ctx.kind(item) != "verify" and any(_before_release(p) for p in parts or ()):
+            continue
         if parts:
             return parts
     return rules.confirmation(item, ctx)

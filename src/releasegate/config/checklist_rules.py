@@ -210,11 +210,12 @@ def _minutes(n: int) -> timedelta:
     return words.duration(str(n), "m")
 
 
-def recognised_step(key: str, pattern: str) -> Rule:
-    """A rule: items whose title (or bold label) matches ``pattern`` become step ``key``."""
+def recognised_step(key: str, pattern: str, unless: str = "") -> Rule:
+    """A rule: items whose title (or bold label) matches ``pattern`` become step ``key`` —
+    unless their title matches ``unless`` (the step would not prove what they say)."""
     def rule(item: ChecklistItem, ctx: Context) -> list[Part] | None:
         text = " ".join([item.title, item.label or ""])
-        if not _has(pattern, text):
+        if not _has(pattern, text) or (unless and _has(unless, item.title)):
             return None
         return [_step_part(key, item, ctx, envs=environments(item))]
 
@@ -274,11 +275,14 @@ POLICY_RULES: list[Rule] = [
 STEP_RULES: list[Rule] = [
     recognised_step("backup", r"backup.*\b(created?|completed?|taken|made)\b|\bcreate\b.*\bbackup"),
     recognised_step("smoke", r"smoke|critical (user )?flows?"),
-    recognised_step("migrate", r"migrations?\b.*\b(applied|completed?|run|ran|done)\b|apply.*migrations|\bmigrate\b"),
+    recognised_step("migrate", r"migrations?\b.*\b(applied|completed?|run|ran|done)\b|apply.*migrations|\bmigrate\b",
+                    unless=r"\btest|locally|document|review|reversib|\bplan"),
     recognised_step("maintenance", r"(enable|disable|turn on|turn off).*maintenance"),
-    recognised_step("git", r"\btag\b.*\bcreated?\b|\bcreate\b.*\btag\b"),
+    recognised_step("git", r"\btag\b.*\bcreated?\b|\bcreate\b\s+(an? |the |annotated |lightweight |"
+                           r"deployment |production |release |git |version )*tag\b"),
     recognised_step("release", r"trigger.*(deploy|workflow)|workflow triggered|container deployment|(pre-deployment|pre-flight) checks"),
-    recognised_step("version", r"version\b.*\b(verif|check)|(verif|check).*\bversion\b"),
+    recognised_step("version", r"version\b.*\b(verif|check)|\b(verif\w*|check)\b.*\bversion\b",
+                    unless=r"checkout|minimum|supported|bump|tested|branch"),
     recognised_step("health", r"health[- ]?checks?\b|health endpoints?"),
 ]
 
