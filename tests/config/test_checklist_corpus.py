@@ -115,7 +115,7 @@ SECTIONS = [
     ("ideasasylum", "Review Deployment History", "periodic"),
     ("ideasasylum", "When Deploying Critical Fix", "emergency"),
     ("ideasasylum", "Immediate Checks (Within 5 Minutes)", "verify"),
-    ("khovan123", "Hotfix Checklist", "emergency"),
+    ("khovan123", "🏷️ Versioning", "gate"),
     ("khovan123", "Internal Communication", "communication"),
     ("khovan123", "Monitoring", "verify"),
     ("zarr", "After release", "verify"),
