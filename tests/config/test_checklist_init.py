@@ -200,3 +200,30 @@ def test_a_small_custom_checklist_round_trips(
     report = json.loads(out)
     assert (report["total"], report["missing"]) == (len(parse_checklist(CUSTOM)), 0)
     assert {i["id"]: i["status"] for i in report["items"]}["production/watch-dashboards"] == "signed"
+
+
+def test_init_example_into_a_directory_copies_the_whole_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    workspace = tmp_path / "tour"
+    code, out, _ = rg(capsys, "init", "--example", "camarketplace", str(workspace))
+    assert code == 0
+    assert out.startswith(f"wrote the camarketplace example to {workspace}, a git repository")
+    for name in ("releasegate.yaml", "checklist.md", "app", "versions/1.2.0", "scripts/notify.py",
+                 "smoke", "tour.py", ".demo-origin.git"):
+        assert (workspace / name).exists(), name
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=workspace,
+                            capture_output=True, text=True, check=True)
+    assert status.stdout == ""  # everything committed, the tour's files ignored
+    config = str(workspace / "releasegate.yaml")
+    code, out, err = rg(capsys, "-c", config, "checklist", "coverage")
+    assert code == 0, err
+    assert "114 items:" in out
+    code, _, err = rg(capsys, "init", "--example", "camarketplace", str(workspace))
+    assert code == 2
+    assert err == f"error: {workspace} is not empty: choose a new directory, or pass --force\n"
+    code, _, err = rg(capsys, "init", str(tmp_path / "elsewhere"))
+    assert code == 2
+    assert "a directory is for a whole example" in err

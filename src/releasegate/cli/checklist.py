@@ -14,6 +14,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def init(
         ctx: typer.Context,
+        directory: Annotated[
+            Path | None,
+            typer.Argument(help="With --example: copy the whole example into this new directory."),
+        ] = None,
         from_checklist: Annotated[
             Path | None,
             typer.Option("--from-checklist", help="A markdown checklist to turn into config."),
@@ -26,9 +30,8 @@ def register(app: typer.Typer) -> None:
         """Write a commented releasegate.yaml (from a checklist, an example or a template)."""
         from releasegate.cli import checklist_impl
 
-        return checklist_impl.init(
-            globals_of(ctx), from_checklist=from_checklist, example=example, force=force
-        )
+        return checklist_impl.init(globals_of(ctx), from_checklist=from_checklist,
+                                   example=example, force=force, directory=directory)
 
     group = typer.Typer(help="The checklist this config implements.", no_args_is_help=True)
 

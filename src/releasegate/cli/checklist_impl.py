@@ -17,12 +17,16 @@ from releasegate.config.models import Config
 from releasegate.errors import ConfigError, Problem
 
 
-def init(g: Globals, *, from_checklist: Path | None, example: str | None, force: bool) -> int:
-    """Write a starting config: from a checklist, a shipped example, or the template."""
+def init(g: Globals, *, from_checklist: Path | None, example: str | None, force: bool,
+         directory: Path | None = None) -> int:
+    """Write a starting config: from a checklist, a shipped example, or the template; or,
+    with ``directory``, a whole example workspace."""
     from releasegate.config import init_writer
 
     if from_checklist is not None and example is not None:
         raise ConfigError("init: use either --from-checklist or --example, not both")
+    if directory is not None:
+        return _workspace(g, directory, example, force=force)
     path = g.config_path
     if from_checklist is not None:
         init_writer.write_from_checklist(path, from_checklist, force=force)
@@ -37,6 +41,23 @@ def init(g: Globals, *, from_checklist: Path | None, example: str | None, force:
         print(json.dumps({"written": str(path), "source": what}))
     else:
         print(f"wrote {path} ({what}); next: releasegate validate")
+    return Exit.OK
+
+
+def _workspace(g: Globals, directory: Path, example: str | None, *, force: bool) -> int:
+    from releasegate.config.example_workspace import write_example_workspace
+
+    if example is None:
+        raise ConfigError(f"init {directory}: a directory is for a whole example: "
+                          "releasegate init --example camarketplace DIR")
+    changes = write_example_workspace(directory, example, force=force)
+    if g.json:
+        print(json.dumps({"workspace": str(directory), "example": example, "changes": changes}))
+        return Exit.OK
+    print(f"wrote the {example} example to {directory}, a git repository with an origin")
+    for change in changes:
+        print(f"  {change}")
+    print(f"next: cd {directory} && python tour.py start && . ./tour.env  (README.md: the tour)")
     return Exit.OK
 
 
