@@ -79,3 +79,39 @@ def test_a_generated_config_gates_on_its_own_checklist(tmp_path: Path) -> None:
     result = run_driver(ChecklistSync(), {}, workdir=tmp_path)
     assert not result.ok
     assert result.evidence["uncovered"] == ["before/feature-flags-reviewed"]
+
+
+DEPLOYABLE = """\
+project: shop
+checklist: docs/release.md
+environments:
+  production:
+    target: {uses: command, with: {deploy: [sh, -c, "echo {version} > live.txt"]}}
+    gates:
+      - {id: sync, uses: checklist-sync}
+      - {id: tests, uses: command, with: {run: ["true"]}, checklist: [before/tests-pass]}
+      - {id: changelog, uses: command, with: {run: ["true"]}, checklist: [before/changelog-updated]}
+    deploy:
+      - {id: release, uses: target}
+"""
+
+
+def test_a_deployment_fails_at_the_gate_when_the_document_gained_a_box(project: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (project / "releasegate.yaml").write_text(DEPLOYABLE, encoding="utf-8")
+    spec = project / "docs" / "release.md"
+    spec.write_text(CHECKLIST + "- [ ] Feature flags reviewed\n", encoding="utf-8")
+    env = {**os.environ, "RELEASEGATE_USER": "alice"}
+    argv = [sys.executable, "-m", "releasegate", "deploy", "production", "1.0", "--yes"]
+    done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ("sync: failed — docs/release.md: 1 of 3 boxes not covered by the config: "
+            "before/feature-flags-reviewed") in done.stdout
+    assert not (project / "live.txt").exists()
+    spec.write_text(CHECKLIST, encoding="utf-8")  # the box is gone again (or the config covers it)
+    done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (project / "live.txt").read_text(encoding="utf-8").strip() == "1.0"
