@@ -63,6 +63,21 @@ def test_post_release_checks_and_rollback_triggers_never_hold_a_deployment(
     assert wrong == {}
 
 
+@pytest.mark.parametrize("spec", CORPUS, ids=lambda p: p.name.split("__")[0])
+def test_nothing_after_the_release_is_proven_by_a_step_before_it(tmp_path: Path, spec: Path) -> None:
+    placements = classify(load_checklist(spec))
+    config = imported(tmp_path, spec)
+    early: dict[str, str] = {}
+    for name, env in config.environments.items():
+        ids = [step.id for step in env.deploy]
+        for step in env.deploy[:ids.index("release")]:
+            if step.on_failure != "rollback":  # a step whose failure is the rollback trigger
+                early.update({i: f"{name}.deploy.{step.id}" for i in step.checklist})
+    # "migrations applied", checked after the release, is proven by the migrate step
+    outside = AFTER_RELEASE - {"verify"}
+    assert {i: early[i] for i, p in placements.items() if p.kind in outside and i in early} == {}
+
+
 def test_rollback_triggers_with_thresholds_become_rollback_conditions(tmp_path: Path) -> None:
     spec = next(p for p in CORPUS if p.name.startswith("dlearley"))
     config = imported(tmp_path, spec)
