@@ -12,10 +12,14 @@ Each box is one of
 * ``communication`` — telling people (announce, notify, email, release notes sent).
 
 The item's own wording decides first for the kinds wording settles alone (a rollback
-trigger, a periodic review, an announcement); then its headings, innermost first; then
-its position: an item under a heading that says nothing takes the kind of the section
-before it in the document (a *Notes* section after *Post-release* is post-release too).
-Policy (windows, freezes, approvals, soak) is recognised by the rules, from wording.
+trigger, a periodic review, an announcement); then a nested item takes its parent's kind;
+then its headings: emergency, rollback, periodic, communication, pre- and post-deployment
+wherever they appear among them (a *Validation* section under *Pre-deployment* is a gate),
+else the innermost heading that says something; the document's title is left out. A box
+in a deployment section that checks a result rather than doing something is ``verify``.
+Last, its position: an item under headings that say nothing takes the kind of the
+section before it (a *Notes* section after *Post-release* is post-release too). Policy
+(windows, freezes, approvals, soak) is recognised by the rules, from wording.
 """
 
 from __future__ import annotations
@@ -39,9 +43,11 @@ class Placement:
 
 # Headings that settle an item's kind wherever they are among its headings (the first
 # pattern found in any heading wins) ...
+_EMERGENCY = re.compile(r"emergency|hot-?fix", re.I)
+_ROLLBACK = re.compile(r"roll-?back|revert", re.I)
 _DOMINANT: list[tuple[str, re.Pattern[str]]] = [
-    ("emergency", re.compile(r"emergency|hot-?fix", re.I)),
-    ("rollback", re.compile(r"roll-?back|revert", re.I)),
+    ("emergency", _EMERGENCY),
+    ("rollback", _ROLLBACK),
     ("periodic", re.compile(r"weekly|monthly|quarterly|periodic|clean-?up|retrospective|"
                             r"checklist maintenance|keep checklists", re.I)),
     ("communication", re.compile(r"communicat|announce|notif", re.I)),
@@ -119,8 +125,8 @@ def _checked_after(item: ChecklistItem) -> Placement | None:
 def _by_headings(item: ChecklistItem) -> Placement | None:
     # the document's title says what the whole list is, not where an item is
     headings = [h for h in (*item.headings, item.section or "") if h and not _is_title(h)]
-    rollback = [h for h in headings if _DOMINANT[1][1].search(h)]
-    if rollback and not _DOMINANT[0][1].search(" ".join(headings)):
+    rollback = [h for h in headings if _ROLLBACK.search(h)]
+    if rollback and not _EMERGENCY.search(" ".join(headings)):
         # the innermost rollback heading says whether it is about when or how to roll back
         match = _TRIGGER.search(rollback[-1])
         if match:
