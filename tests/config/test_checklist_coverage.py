@@ -56,7 +56,7 @@ def project(tmp_path: Path) -> Path:
 def test_missing_items_are_listed_and_exit_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = rg(capsys, "-c", str(project), "checklist", "coverage")
     assert code == 1
-    assert "6 items: 1 automated (17%), 3 confirmed, 2 missing" in out
+    assert "6 items: 1 automated (17%), 0 policy, 3 signed, 0 suggested (to do), 2 missing" in out
     assert "release/backup-taken (line 3): Backup taken" in out
     assert "release/dashboards-watched (line 7): Dashboards watched" in out
     assert "release/stakeholders-told (line" not in out  # covered by its children
@@ -72,14 +72,14 @@ def test_coverage_as_json(project: Path, capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = rg(capsys, "-c", str(project), "--json", "checklist", "coverage")
     assert code == 1
     report = json.loads(out)
-    assert (report["total"], report["automated"], report["confirmed"], report["missing"]) == (6, 1, 3, 2)
+    assert (report["total"], report["automated"], report["signed"], report["missing"]) == (6, 1, 3, 2)
     statuses = {i["id"]: i["status"] for i in report["items"]}
     assert statuses == {
         "release/tests-pass": "automated",
         "release/backup-taken": "missing",
-        "release/stakeholders-told": "confirmed",
-        "release/stakeholders-told/product": "confirmed",
-        "release/stakeholders-told/support": "confirmed",
+        "release/stakeholders-told": "signed",
+        "release/stakeholders-told/product": "signed",
+        "release/stakeholders-told/support": "signed",
         "release/dashboards-watched": "missing",
     }
     assert report["items"][0]["covered_by"] == ["environments.production.deploy.release"]
@@ -93,7 +93,7 @@ def test_a_confirmation_id_may_name_the_item(
     spec.write_text("- [ ] told-product\n- [ ] release\n", encoding="utf-8")
     code, out, _ = rg(capsys, "-c", str(project), "checklist", "coverage", "--spec", str(spec))
     assert code == 1
-    assert "2 items: 0 automated (0%), 1 confirmed, 1 missing" in out
+    assert "2 items: 0 automated (0%), 0 policy, 1 signed, 0 suggested (to do), 1 missing" in out
     assert "release (line 2): release" in out
 
 
@@ -105,7 +105,7 @@ def test_the_generated_config_covers_all_114_items(
     assert code == 0
     code, out, err = rg(capsys, "-c", str(config), "checklist", "coverage")
     assert code == 0, out + err
-    assert "114 items: 60 automated (53%), 54 confirmed, 0 missing" in out
+    assert "114 items: 43 automated (38%), 12 policy, 55 signed, 4 suggested (to do), 0 missing" in out
     assert "warning" not in err
     code, out, _ = rg(capsys, "-c", str(config), "--json", "checklist", "coverage")
     report = json.loads(out)
@@ -144,9 +144,25 @@ def test_drivers_not_installed_only_warn_but_bad_options_fail(
     project.write_text(text, encoding="utf-8")
     code, out, err = rg(capsys, "-c", str(project), "checklist", "coverage")
     assert code == 1
-    assert "6 items: 1 automated (17%), 3 confirmed, 2 missing" in out
+    assert "6 items: 1 automated (17%), 0 policy, 3 signed, 0 suggested (to do), 2 missing" in out
     assert "environments.production.deploy[0].uses: unknown step driver 'teleport'" in err
     project.write_text(text.replace("roles: [qa]", "roles: 3"), encoding="utf-8")
     code, out, err = rg(capsys, "-c", str(project), "checklist", "coverage")
     assert (code, out) == (2, "")
     assert "environments.production.approvals.roles" in err
+
+
+def test_items_why_says_where_each_item_belongs_and_what_covers_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = rg(capsys, "-c", str(project), "--json", "checklist", "items", "--why")
+    assert code == 0
+    rows = {row["id"]: row for row in json.loads(out)["items"]}
+    told = rows["release/stakeholders-told/product"]
+    assert (told["kind"], told["status"]) == ("step", "signed")
+    assert told["why"] == "its heading 'Release' says 'Release'"
+    assert told["covered_by"] == ["confirmations.told-product"]
+    assert rows["release/dashboards-watched"]["status"] == "missing"
+    code, out, _ = rg(capsys, "-c", str(project), "checklist", "items", "--why")
+    assert "       missing: nothing\n" in out
+    assert "       step: its heading 'Release' says 'Release'\n" in out

@@ -99,10 +99,13 @@ def test_init_from_the_spec_covers_every_item_once_per_element(
     for item in checklist.items:
         assert item.id in named or (item.children and all(c in named for c in item.children)), item.id
     assert set(named) <= set(checklist.ids)
-    # no element names an item twice; a confirmation covers exactly one item
+    # no element names an item twice; people are asked once per role and section
     for item_id, where in named.items():
         assert len(where) == len(set(where)), item_id
-    assert all(len(c.checklist) == 1 for c in config.confirmations)
+    grouped = [c for c in config.confirmations if c.text.endswith(" items")]
+    assert grouped
+    assert all(c.text.endswith(f": {len(c.checklist)} items") for c in grouped)
+    assert len({c.id for c in grouped}) == len(grouped)
 
     staging, production = config.environments["staging"], config.environments["production"]
     tests = {s.id: s for s in production.gates if s.uses == "command"}
@@ -135,7 +138,9 @@ def test_init_from_the_spec_covers_every_item_once_per_element(
     assert by_text["QA engineer"].by == ["qa"]
     assert by_text["On-call support"].by == ["on-call"]
     assert by_text["Performance testing"].kinds == ["major"]
-    assert by_text["Make minimal fix"].kinds == ["hotfix"]
+    fix = next(c for c in config.confirmations
+               if any(i.endswith("/make-minimal-fix") for i in c.checklist))
+    assert fix.kinds == ["hotfix"]
     # the item's text is written above the element that covers it
     text = path.read_text(encoding="utf-8")
     assert (
@@ -186,10 +191,39 @@ def test_a_small_custom_checklist_round_trips(
     health = next(s for s in production.deploy if s.id == "health")
     assert health.with_ == {"paths": ["/healthz"]}
     assert production.url == "https://shop.example.com"
-    assert [c.text for c in config.confirmations] == [
-        "Ops lead approval", "Feature toggles reviewed", "Errors", "Latency"]
+    assert [(c.text, c.checklist) for c in config.confirmations] == [
+        ("Before: 2 items", ["before/ops-lead-approval", "before/feature-toggles-reviewed"]),
+        ("Production: 2 items",
+         ["production/watch-dashboards/errors", "production/watch-dashboards/latency"])]
     code, out, err = rg(capsys, "-c", str(path), "--json", "checklist", "coverage")
     assert code == 0, err
     report = json.loads(out)
     assert (report["total"], report["missing"]) == (len(parse_checklist(CUSTOM)), 0)
-    assert {i["id"]: i["status"] for i in report["items"]}["production/watch-dashboards"] == "confirmed"
+    assert {i["id"]: i["status"] for i in report["items"]}["production/watch-dashboards"] == "signed"
+
+
+def test_init_example_into_a_directory_copies_the_whole_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    workspace = tmp_path / "tour"
+    code, out, _ = rg(capsys, "init", "--example", "camarketplace", str(workspace))
+    assert code == 0
+    assert out.startswith(f"wrote the camarketplace example to {workspace}, a git repository")
+    for name in ("releasegate.yaml", "checklist.md", "app", "versions/1.2.0", "scripts/notify.py",
+                 "smoke", "tour.py", ".demo-origin.git"):
+        assert (workspace / name).exists(), name
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=workspace,
+                            capture_output=True, text=True, check=True)
+    assert status.stdout == ""  # everything committed, the tour's files ignored
+    config = str(workspace / "releasegate.yaml")
+    code, out, err = rg(capsys, "-c", config, "checklist", "coverage")
+    assert code == 0, err
+    assert "114 items:" in out
+    code, _, err = rg(capsys, "init", "--example", "camarketplace", str(workspace))
+    assert code == 2
+    assert err == f"error: {workspace} is not empty: choose a new directory, or pass --force\n"
+    code, _, err = rg(capsys, "init", str(tmp_path / "elsewhere"))
+    assert code == 2
+    assert "a directory is for a whole example" in err

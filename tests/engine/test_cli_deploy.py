@@ -77,23 +77,29 @@ def _wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-unty
 
 
 def test_two_deploys_race_for_one_environment(tmp_path: Path) -> None:
+    # The first deploy's gate holds the environment until the test says "go": the second
+    # deploy always runs while the first is in, however slow the machine.
     write_config(
         tmp_path,
-        "  staging:\n    gates:\n      - {id: slow, uses: command, with: {run: [sh, -c, 'touch started; sleep 3']}}\n",
+        "  staging:\n    gates:\n      - {id: hold, uses: command, with: {run: [sh, -c, "
+        "'touch started; until [ -f go ]; do sleep 0.05; done']}}\n",
     )
     first = subprocess.Popen(
         [*RG, "deploy", "staging", "1.0"], cwd=tmp_path, env={**os.environ, "RELEASEGATE_USER": "ci-bot"},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     try:
-        _wait_for(lambda: (tmp_path / "started").exists())
+        _wait_for(lambda: (tmp_path / "started").exists(), timeout=120)
         second = rg(tmp_path, "deploy", "staging", "1.1", user="bob")
         assert second.returncode == 4
         assert second.stderr.startswith("locked: staging is locked by deployment 1 (1.0, started by ci-bot")
-        first.communicate(timeout=30)
+        (tmp_path / "go").touch()
+        first.communicate(timeout=120)
         assert first.returncode == 0
     finally:
-        first.kill()
+        (tmp_path / "go").touch()  # the gate ends even when an assertion failed
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
         first.communicate()
 
 

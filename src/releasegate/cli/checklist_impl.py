@@ -17,12 +17,16 @@ from releasegate.config.models import Config
 from releasegate.errors import ConfigError, Problem
 
 
-def init(g: Globals, *, from_checklist: Path | None, example: str | None, force: bool) -> int:
-    """Write a starting config: from a checklist, a shipped example, or the template."""
+def init(g: Globals, *, from_checklist: Path | None, example: str | None, force: bool,
+         directory: Path | None = None) -> int:
+    """Write a starting config: from a checklist, a shipped example, or the template; or,
+    with ``directory``, a whole example workspace."""
     from releasegate.config import init_writer
 
     if from_checklist is not None and example is not None:
         raise ConfigError("init: use either --from-checklist or --example, not both")
+    if directory is not None:
+        return _workspace(g, directory, example, force=force)
     path = g.config_path
     if from_checklist is not None:
         init_writer.write_from_checklist(path, from_checklist, force=force)
@@ -40,9 +44,26 @@ def init(g: Globals, *, from_checklist: Path | None, example: str | None, force:
     return Exit.OK
 
 
+def _workspace(g: Globals, directory: Path, example: str | None, *, force: bool) -> int:
+    from releasegate.config.example_workspace import write_example_workspace
+
+    if example is None:
+        raise ConfigError(f"init {directory}: a directory is for a whole example: "
+                          "releasegate init --example camarketplace DIR")
+    changes = write_example_workspace(directory, example, force=force)
+    if g.json:
+        print(json.dumps({"workspace": str(directory), "example": example, "changes": changes}))
+        return Exit.OK
+    print(f"wrote the {example} example to {directory}, a git repository with an origin")
+    for change in changes:
+        print(f"  {change}")
+    print(f"next: cd {directory} && python tour.py start && . ./tour.env  (README.md: the tour)")
+    return Exit.OK
+
+
 def coverage(g: Globals, *, spec: Path | None) -> int:
     """Print how the config covers the checklist; exit 1 when items are missing."""
-    from releasegate.config.checklist_coverage import compute_coverage
+    from releasegate.config.checklist_coverage import STATUSES, compute_coverage
 
     config = _load_config(g)
     checklist = _spec(g, config, spec)
@@ -57,7 +78,7 @@ def coverage(g: Globals, *, spec: Path | None) -> int:
     table.add_column("items", justify="right")
     table.add_column("share", justify="right")
     total = len(result.items) or 1
-    for status in ("automated", "confirmed", "missing"):
+    for status in STATUSES:
         n = result.count(status)
         table.add_row(status, str(n), f"{round(100 * n / total)}%")
     console.print(table)
@@ -71,17 +92,45 @@ def coverage(g: Globals, *, spec: Path | None) -> int:
     return Exit.FAILED if result.missing else Exit.OK
 
 
-def items(g: Globals, *, spec: Path | None) -> int:
-    """List every item of the checklist: id, line and text."""
-    checklist = load_checklist(spec) if spec is not None else _spec(g, _load_config(g), None)
+def items(g: Globals, *, spec: Path | None, why: bool = False) -> int:
+    """List every item of the checklist: id, line and text (``why``: its kind, the words
+    that decided it, and what in the config covers it)."""
+    config = _load_config(g) if spec is None or (why and g.config_path.is_file()) else None
+    checklist = load_checklist(spec) if spec is not None else _spec(g, _checked(config), None)
+    rows: list[dict[str, object]] = [
+        {"id": i.id, "line": i.line, "text": i.text, "parent": i.parent} for i in checklist.items]
+    if why:
+        _explain(rows, checklist, config)
     if g.json:
-        rows = [{"id": i.id, "line": i.line, "text": i.text, "parent": i.parent}
-                for i in checklist.items]
         print(json.dumps({"spec": checklist.source, "items": rows}, indent=2))
         return Exit.OK
-    for item in checklist.items:
-        print(f"{item.line:>5}  {item.id}  {item.text}")
+    for row in rows:
+        print(f"{row['line']:>5}  {row['id']}  {row['text']}")
+        if why:
+            print(f"       {row['kind']}: {row['why']}")
+            if "status" in row:
+                where = ", ".join(map(str, row["covered_by"])) or "nothing"  # type: ignore[call-overload]
+                print(f"       {row['status']}: {where}")
     return Exit.OK
+
+
+def _checked(config: Config | None) -> Config:
+    assert config is not None  # loaded whenever no --spec is given
+    return config
+
+
+def _explain(rows: list[dict[str, object]], checklist: Checklist, config: Config | None) -> None:
+    from releasegate.config.checklist_classify import classify
+    from releasegate.config.checklist_coverage import compute_coverage
+
+    placements = classify(checklist)
+    covered = {c.item.id: c for c in compute_coverage(config, checklist).items} if config else {}
+    for row in rows:
+        placement = placements[str(row["id"])]
+        row.update(kind=placement.kind, why=placement.why)
+        coverage = covered.get(str(row["id"]))
+        if coverage is not None:
+            row.update(status=coverage.status, covered_by=list(coverage.where))
 
 
 def _spec(g: Globals, config: Config, spec: Path | None) -> Checklist:

@@ -65,6 +65,9 @@ class ChecklistItem:
     """The lines of the code blocks inside it."""
     label: str | None = None
     """The bold label (``**Critical User Flows**:``) above it inside its parent, if any."""
+    section: str | None = None
+    """A bold line standing as a heading above it (``**Before release**:``), if any: not
+    part of its id, but it says where the item belongs."""
 
     @property
     def slug(self) -> str:
@@ -157,6 +160,7 @@ class _Parser:
         self.headings: dict[int, str] = {}
         self.stack: list[ChecklistItem] = []
         self.labels: dict[str, str] = {}  # item id -> the last bold label inside it
+        self.section: str | None = None  # the last bold line outside items, as a heading
         self.keep_h1 = sum(1 for level, _ in self._headings() if level == 1) > 1
 
     def _headings(self) -> list[tuple[int, str]]:
@@ -196,6 +200,7 @@ class _Parser:
             self.headings = {k: v for k, v in self.headings.items() if k < level}
             self.headings[level] = heading.group(2).strip()
             self.stack.clear()
+            self.section = None
             return
         indent = _indent(line)
         item = _ITEM.match(line)
@@ -208,6 +213,10 @@ class _Parser:
             self._pop_while(lambda top: top.indent >= indent)
         else:
             self._pop_while(lambda top: indent <= top.indent)
+        if not self.stack and not bullet and indent == 0:
+            label = _LABEL.match(line.strip())
+            if label:
+                self.section = label.group(1).strip().rstrip(":")
         if self.stack:
             owner = self.stack[-1]
             detail = bullet.group(2) if bullet else line.strip()
@@ -246,6 +255,7 @@ class _Parser:
             indent=indent,
             parent=parent.id if parent else None,
             label=self.labels.get(parent.id) if parent else None,
+            section=self.section,
         )
         if parent is not None:
             parent.children.append(item_id)

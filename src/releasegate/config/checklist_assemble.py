@@ -12,8 +12,9 @@ import re
 from typing import Any
 
 from releasegate.config import checklist_text as words
-from releasegate.config.checklist import Checklist, slugify
+from releasegate.config.checklist import Checklist, ChecklistItem, slugify
 from releasegate.config.checklist_build import Element, Elements, collect
+from releasegate.config.checklist_coverage import SUGGESTED
 from releasegate.config.checklist_rules import ENVIRONMENTS, PRODUCTION, STAGING
 from releasegate.config.checklist_yaml import Node
 
@@ -73,7 +74,7 @@ class _Prose:
         if "holiday" in lower:
             country = "IN" if re.search(r"diwali|india", lower) else "US"
             self.calendars["holidays"] = Node(
-                holidays={"country": country, "categories": ["public", "optional"]},
+                holidays={"country": country, "categories": holiday_categories(country)},
                 comment=["TODO: check the country (holidays package, ISO 3166 code)"])
         peaks: dict[str, Any] = {}
         if re.search(r"month[- ]end", lower):
@@ -86,6 +87,18 @@ class _Prose:
         self.freezes += [n for n in ("incidents", "campaigns") if n[:-1] in lower]
         buffer = re.search(r"within (\d+) (hours?|minutes?|days?) of [\w ]*campaign", lower)
         self.campaign_buffer = words.duration(buffer.group(1), buffer.group(2)) if buffer else None
+
+
+def holiday_categories(country: str) -> list[str]:
+    """``public``, plus ``optional`` where the country has optional holidays (India does,
+    the United States do not): a category the country lacks fails ``validate``."""
+    from releasegate.config.countries import country_class
+
+    try:
+        known = set(country_class(country).supported_categories)
+    except (KeyError, ImportError):
+        return ["public"]
+    return ["public", *(["optional"] if "optional" in known else [])]
 
 
 def _environment(env: str, elements: Elements, prose: _Prose, checklist: Checklist) -> Node:
@@ -111,8 +124,11 @@ def _environment(env: str, elements: Elements, prose: _Prose, checklist: Checkli
         if phase == "deploy" and not any(e.key == "release" for e in steps):
             steps.append(Element("deploy", env, "release", {"id": "release", "uses": "target"}, order=50))
             steps.sort(key=lambda e: e.order)
-        if steps:
-            node[phase] = _steps(steps, chain=phase == "deploy")
+        if phase == "gates":
+            steps.insert(0, Element("gates", env, "checklist-sync",
+                                    {"id": "checklist-sync", "uses": "checklist-sync"}))
+        node[phase] = _steps(steps, chain=phase == "deploy")
+    node["gates"][0].comment = ["Fails when the checklist gains a box this file does not cover."]
     stages = sorted(elements.of("verify", env), key=lambda e: e.order)
     if stages:
         node["verify"] = _stages(stages)
@@ -155,6 +171,9 @@ def _steps(steps: list[Element], *, chain: bool) -> list[Node]:
         if missing:
             fields["with"] = {**fields.get("with", {}), **missing}
             step.data["todo"] = True
+        if step.data.get("todo"):  # coverage counts it as suggested, not automated
+            fields = {"id": fields["id"], "name": f"{SUGGESTED} {step.items[0].title}"[:120],
+                      **{k: v for k, v in fields.items() if k != "id"}}
         if not fields.get("with"):
             fields.pop("with", None)
         if chain and n:
@@ -177,8 +196,12 @@ def _stages(stages: list[Element]) -> list[Node]:
 
 def _rollback(elements: list[Element], prose: _Prose) -> Node:
     fields: dict[str, Any] = {}
-    if prose.rollback_when:
-        fields["when"] = prose.rollback_when
+    when = {**prose.rollback_when}
+    for element in elements:
+        for metric, condition in element.data.get("when", {}).items():
+            when.setdefault(metric, condition)
+    if when:
+        fields["when"] = when
     if elements:
         return elements[0].node(fields)
     return Node(fields)
@@ -196,23 +219,52 @@ def _policy(element: Element, elements: Elements) -> Node:
 
 
 def _confirmations(elements: Elements) -> list[Node]:
+    """One confirmation per role, section and phase: its items are the list it signs."""
+    groups: dict[tuple[Any, ...], list[Element]] = {}
+    for element in elements.of("confirmation"):
+        item, data = element.items[0], element.data
+        section = item.headings[-1] if item.headings else ""  # the section, not the parent
+        key = (section, tuple(data["by"]), data["phase"], data.get("required", True),
+               tuple(data.get("environments", ())), tuple(data.get("kinds", ())))
+        groups.setdefault(key, []).append(element)
     used: set[str] = set()
     nodes: list[Node] = []
-    for element in elements.of("confirmation"):
-        item = element.items[0]
-        segments = item.id.split("/")
-        name = ""
-        for size in range(1, len(segments) + 1):
-            name = ".".join(segments[-size:])[:128].strip(".-")
-            if name not in used:
-                break
-        base, n = name, 1
-        while name in used:
-            n += 1
-            name = f"{base[:120]}-{n}"
-        used.add(name)
-        nodes.append(element.node({"id": name, **element.data}))
+    for (section, by, *_), members in groups.items():
+        if len(members) == 1:
+            element = members[0]
+            name = _unique(_item_name(element.items[0].id.split("/"), used), used)
+            nodes.append(element.node({"id": name, **element.data}))
+            continue
+        items = [i for m in members for i in m.items]
+        title = re.sub(r"[^\w ()&/,.:-]+", "", section).strip() or "Checklist"
+        segments = [*_section_path(items[0]), by[0]]
+        name = _unique(_item_name(segments, used, shortest=2), used)
+        data = {**members[0].data, "text": f"{title}: {len(items)} items"}
+        nodes.append(Node({"id": name, **data, "checklist": [i.id for i in items]},
+                          comment=[f"line {i.line}: {i.text}" for i in items]))
     return nodes
+
+
+def _section_path(item: ChecklistItem) -> list[str]:
+    return [slugify(h) for h in item.headings if slugify(h)][-2:] or ["checklist"]
+
+
+def _item_name(segments: list[str], used: set[str], *, shortest: int = 1) -> str:
+    name = ""
+    for size in range(min(shortest, len(segments)), len(segments) + 1):
+        name = ".".join(segments[-size:])[:128].strip(".-")
+        if name not in used:
+            break
+    return name
+
+
+def _unique(name: str, used: set[str]) -> str:
+    base, n = name, 1
+    while name in used:
+        n += 1
+        name = f"{base[:120]}-{n}"
+    used.add(name)
+    return name
 
 
 def _users(elements: Elements, confirmations: list[Node]) -> Node:

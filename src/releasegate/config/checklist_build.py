@@ -35,7 +35,8 @@ class Element:
         """The element as a commented mapping: each covered item's text above it."""
         comment = [f"line {item.line}: {item.text}" for item in self.items]
         if self.data.get("todo"):
-            comment.append("TODO: placeholder options, replace them with yours")
+            comment.append("TODO: a suggestion that does not prove the item yet: give it your options "
+                           "(or the step that does), then drop `TODO:` from its name")
         ids = [item.id for item in self.items]
         return Node({**fields, "checklist": ids} if ids else fields, comment=comment)
 
@@ -44,6 +45,7 @@ class Element:
 class Elements:
     """Every element, in the order first seen."""
 
+    checklist: Checklist
     by_key: dict[Key, Element] = field(default_factory=dict)
 
     def of(self, section: str, env: str = "") -> list[Element]:
@@ -75,7 +77,7 @@ class Elements:
 def collect(checklist: Checklist) -> Elements:
     """Recognise every item and merge the parts into elements."""
     ctx = Context(checklist)
-    elements = Elements()
+    elements = Elements(checklist)
     attached: list[Part] = []
     for item in checklist.items:
         parts = recognise(item, ctx)

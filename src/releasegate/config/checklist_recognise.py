@@ -49,12 +49,18 @@ def _env_present(item: ChecklistItem, ctx: Context) -> list[Part] | None:
 
 def _security(item: ChecklistItem, ctx: Context) -> list[Part] | None:
     text = words.words_of(item)
-    if not _has(r"security scan|audit|vulnerab|dependenc|snyk|owasp", item.title):
+    if not _has(r"security scan|audit|vulnerab|snyk|owasp", item.title):
         return None
     pip = _has(r"\bpip\b|python|poetry", text)
     run = ["pip-audit", "--format", "json"] if pip else ["npm", "audit", "--json"]
-    parts = [_gate(item, "dependency-audit", "dependency-audit", {"run": run}, family="security")]
-    if "secret" in text or _has(r"security scan", item.title):
+    # A dependency audit proves "no vulnerable dependencies", not a scan by another tool.
+    other_tool = _has(r"snyk|container|image|trivy|sonar|dast|penetration|pen[- ]?test|zap", text)
+    proven = not other_tool and _has(r"npm audit|pip-audit|dependenc|vulnerab", text)
+    recap = _has(r"^security scans? (are )?(clear|pass|passed|passing|completed?|green)\W*$", item.title)
+    parts = [_gate(item, "dependency-audit" if proven or recap else slugify(item.title)[:40] or "scan",
+                   "dependency-audit", {"run": run}, family="security", todo=not proven,
+                   attach=recap)]
+    if "secret" in text:
         parts.append(_gate(item, "secret-scan", "secret-scan", {}, family="security"))
     return parts
 
@@ -67,12 +73,18 @@ def _secret_scan(item: ChecklistItem, ctx: Context) -> list[Part] | None:
 
 def _changelog(item: ChecklistItem, ctx: Context) -> list[Part] | None:
     text = words.words_of(item)
-    documentation = _has(r"documentation", item.title) and rules.phase(item) == "gates"
-    if not (_has(r"changelog|release notes", text) or documentation):
+    if not _has(r"changelog|release notes|documentation", item.title + " " + text):
+        return None
+    # The changelog driver proves the changelog has the version: only what the title says
+    # about the changelog. Documentation that mentions one is a suggestion; other
+    # documentation and release notes are for a person to sign.
+    proven = _has(r"change ?log", item.title)
+    if not proven and not (_has(r"change ?log", text) and _has(r"documentation|release notes", item.title)):
         return None
     found = re.search(r"[\w./-]*changelog[\w.]*", " ".join([item.text, *item.details]), re.I)
-    return [_gate(item, "changelog", "changelog", {"file": found.group(0) if found else "CHANGELOG.md"},
-                  family="docs")]
+    key = "changelog" if proven else slugify(item.title)[:40] or "changelog"
+    return [_gate(item, key, "changelog", {"file": found.group(0) if found else "CHANGELOG.md"},
+                  family="docs", todo=not proven)]
 
 
 def _commands(kind: str, pattern: str) -> Rule:
@@ -82,8 +94,13 @@ def _commands(kind: str, pattern: str) -> Rule:
         found = words.inline_commands(item) or [words.Command(argv) for argv in words.code_commands(item)]
         if found:
             return [_gate(item, c.step_id, "command", {"run": c.argv}, family=kind) for c in found]
-        return [_gate(item, kind, "command", {"run": _PLACEHOLDER[kind]}, family=kind,
-                      attach=kind == "tests", todo=True)]
+        if kind == "tests" and _has(r"^(all )?tests? (are )?(pass|passing|passed|green)\W*$", item.title):
+            # "Tests passing" as such is what the document's test gates prove together.
+            return [_gate(item, kind, "command", {"run": _PLACEHOLDER[kind]}, family=kind,
+                          attach=True, todo=True)]
+        # Nothing in the item says how it is proven: suggest a step, claim nothing.
+        key = slugify(item.title)[:40] or kind
+        return [_gate(item, key, "command", {"run": _PLACEHOLDER[kind]}, family=kind, todo=True)]
 
     return rule
 
@@ -111,11 +128,29 @@ RULES: list[Rule] = [
 ]
 
 
+# Rules that make a gate: never for an item that belongs after the release or elsewhere.
+_GATE_RULES = [*RULES[len(rules.POLICY_RULES) + 1 + len(rules.STEP_RULES):], _backup_verify]
+_RELEASE = rules.DEPLOY_ORDER["release"]
+_NO_GATES = {"verify", "rollback-trigger", "rollback", "periodic", "communication"}
+
+
+def _before_release(part: Part) -> bool:
+    rolls_back = part.data.get("on_failure") == "rollback"  # its failure is the trigger
+    return part.section == "deploy" and part.order <= _RELEASE and not rolls_back
+
+
 def recognise(item: ChecklistItem, ctx: Context) -> list[Part]:
     """The parts of a config that cover ``item``: the first matching rule's, else a
-    confirmation."""
+    confirmation. Items that belong after the release (or outside it) never become gates."""
+    after = ctx.kind(item) in _NO_GATES
     for rule in RULES:
+        if rule in _GATE_RULES and after:
+            continue
         parts = rule(item, ctx)
+        # A step before the release proves "migrations applied" after it too, but not what
+        # only happens after (a post-deployment backup) or outside it.
+        if after and ctx.kind(item) != "verify" and any(_before_release(p) for p in parts or ()):
+            continue
         if parts:
             return parts
     return rules.confirmation(item, ctx)

@@ -17,6 +17,7 @@ from typing import Any
 
 from releasegate.config import checklist_text as words
 from releasegate.config.checklist import Checklist, ChecklistItem, slugify
+from releasegate.config.checklist_classify import Placement, classify
 
 STAGING, PRODUCTION = "staging", "production"
 ENVIRONMENTS = (STAGING, PRODUCTION)
@@ -52,6 +53,15 @@ class Context:
     """What rules may look at besides the item."""
 
     checklist: Checklist
+    placements: dict[str, Placement] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.placements:
+            self.placements = classify(self.checklist)
+
+    def kind(self, item: ChecklistItem) -> str:
+        """Where ``item`` belongs (see :mod:`releasegate.config.checklist_classify`)."""
+        return self.placements[item.id].kind
 
     def parent(self, item: ChecklistItem) -> ChecklistItem | None:
         """The item ``item`` is nested under, if any."""
@@ -63,7 +73,11 @@ def _has(pattern: str, text: str) -> bool:
 
 
 def environments(item: ChecklistItem, *, default: tuple[str, ...] = BOTH) -> tuple[str, ...]:
-    """The environments an item is about, from its nearest heading naming one."""
+    """The environments an item is about: the one its own words name (``on staging``),
+    else its nearest heading naming one."""
+    named = [env for env in ENVIRONMENTS if _has(rf"\b(on|to|in|into) {env}\b", item.title)]
+    if len(named) == 1:
+        return (named[0],)
     for heading in reversed(item.headings):
         if _has(r"\bstaging\b", heading):
             return (STAGING,)
@@ -72,17 +86,17 @@ def environments(item: ChecklistItem, *, default: tuple[str, ...] = BOTH) -> tup
     return default
 
 
-def phase(item: ChecklistItem) -> str:
-    """gates, deploy, verify or post — when in a deployment the item is done."""
-    near = item.headings[-1].lower() if item.headings else ""
-    everything = " ".join(item.headings).lower()
-    if "verification" in near:
-        return "verify"
-    if re.search(r"post[- ]?deployment|cleanup|after", everything):
-        return "post"
-    if re.search(r"deployment steps|^deployment$", near):
-        return "deploy"
-    return "gates"
+# The confirmation phase of each kind of item, and whether it holds the deployment.
+_PHASES: dict[str, tuple[str, bool]] = {
+    "gate": ("gates", True), "step": ("deploy", True), "verify": ("verify", False),
+    "rollback-trigger": ("verify", False), "rollback": ("post", False),
+    "emergency": ("gates", True), "periodic": ("post", False), "communication": ("gates", False),
+}
+
+
+def phase(item: ChecklistItem, ctx: Context) -> tuple[str, bool]:
+    """When in a deployment a person signs ``item``, and whether the deployment waits."""
+    return _PHASES[ctx.kind(item)]
 
 
 def _emergency(item: ChecklistItem, ctx: Context) -> list[Part] | None:
@@ -106,14 +120,28 @@ def _emergency(item: ChecklistItem, ctx: Context) -> list[Part] | None:
 
 
 def _rollback_trigger(item: ChecklistItem, ctx: Context) -> list[Part] | None:
-    if not (_has(r"rollback|roll back", item.title) and _has(r"\bfail", item.title)):
-        return None
     envs = environments(item)
-    failing = {"smoke": r"smoke", "health": r"health", "migrate": r"migrat"}
-    for key, pattern in failing.items():
-        if _has(pattern, item.title):
-            return [_step_part(key, item, ctx, envs=envs, on_failure="rollback")]
-    return [Part("rollback", envs, "rollback", item)]
+    if _has(r"rollback|roll back", item.title) and _has(r"\bfail", item.title):
+        failing = {"smoke": r"smoke", "health": r"health", "migrate": r"migrat"}
+        for key, pattern in failing.items():
+            if _has(pattern, item.title):
+                return [_step_part(key, item, ctx, envs=envs, on_failure="rollback")]
+        return [Part("rollback", envs, "rollback", item)]
+    if ctx.kind(item) != "rollback-trigger":
+        return None
+    when = words.thresholds([item.title])
+    if when:  # a measurable condition: the rollback watches for it
+        return [Part("rollback", envs, "rollback", item, {"when": when})]
+    return confirmation(item, ctx)  # a person judges it, after the release
+
+
+def _rollback_execution(item: ChecklistItem, ctx: Context) -> list[Part] | None:
+    if ctx.kind(item) != "rollback":
+        return None
+    if _has(r"roll-?back (is |was )?(initiated|executed|triggered|started|performed)|"
+            r"previous version (restored|deployed)", item.title):
+        return [Part("rollback", environments(item), "rollback", item)]
+    return confirmation(item, ctx, kinds=["rollback"])
 
 
 def _approvals(item: ChecklistItem, ctx: Context) -> list[Part] | None:
@@ -182,11 +210,12 @@ def _minutes(n: int) -> timedelta:
     return words.duration(str(n), "m")
 
 
-def recognised_step(key: str, pattern: str) -> Rule:
-    """A rule: items whose title (or bold label) matches ``pattern`` become step ``key``."""
+def recognised_step(key: str, pattern: str, unless: str = "") -> Rule:
+    """A rule: items whose title (or bold label) matches ``pattern`` become step ``key`` —
+    unless their title matches ``unless`` (the step would not prove what they say)."""
     def rule(item: ChecklistItem, ctx: Context) -> list[Part] | None:
         text = " ".join([item.title, item.label or ""])
-        if not _has(pattern, text):
+        if not _has(pattern, text) or (unless and _has(unless, item.title)):
             return None
         return [_step_part(key, item, ctx, envs=environments(item))]
 
@@ -238,7 +267,7 @@ def _step_part(key: str, item: ChecklistItem, ctx: Context, *, envs: tuple[str, 
 
 
 POLICY_RULES: list[Rule] = [
-    _emergency, _rollback_trigger, _approvals, _soak, _window, _incidents,
+    _emergency, _rollback_trigger, _rollback_execution, _approvals, _soak, _window, _incidents,
     _monitoring_window, _performance,
 ]
 """Tried first: items that are settings of a policy rather than steps."""
@@ -246,11 +275,14 @@ POLICY_RULES: list[Rule] = [
 STEP_RULES: list[Rule] = [
     recognised_step("backup", r"backup.*\b(created?|completed?|taken|made)\b|\bcreate\b.*\bbackup"),
     recognised_step("smoke", r"smoke|critical (user )?flows?"),
-    recognised_step("migrate", r"migrations?\b.*\b(applied|completed?|run|ran|done)\b|apply.*migrations|\bmigrate\b"),
+    recognised_step("migrate", r"migrations?\b.*\b(applied|completed?|run|ran|done)\b|apply.*migrations|\bmigrate\b",
+                    unless=r"\btest|locally|document|review|reversib|\bplan"),
     recognised_step("maintenance", r"(enable|disable|turn on|turn off).*maintenance"),
-    recognised_step("git", r"\btag\b.*\bcreated?\b|\bcreate\b.*\btag\b"),
+    recognised_step("git", r"\btag\b.*\bcreated?\b|\bcreate\b\s+(an? |the |annotated |lightweight |"
+                           r"deployment |production |release |git |version )*tag\b"),
     recognised_step("release", r"trigger.*(deploy|workflow)|workflow triggered|container deployment|(pre-deployment|pre-flight) checks"),
-    recognised_step("version", r"version\b.*\b(verif|check)|(verif|check).*\bversion\b"),
+    recognised_step("version", r"version\b.*\b(verif|check)|\b(verif\w*|check)\b.*\bversion\b",
+                    unless=r"checkout|minimum|supported|bump|tested|branch"),
     recognised_step("health", r"health[- ]?checks?\b|health endpoints?"),
 ]
 
@@ -258,13 +290,21 @@ STEP_RULES: list[Rule] = [
 def confirmation(item: ChecklistItem, ctx: Context, *, kinds: list[str] | None = None) -> list[Part]:
     """The fallback: a person signs the item (role guessed from its words)."""
     envs = environments(item)
+    when, holds = phase(item, ctx)
+    text = re.sub(r"[*_`]+", "", item.title)
+    if ctx.kind(item) == "rollback-trigger":
+        text = f"Roll back if: {text}"
     data: dict[str, Any] = {
-        "text": re.sub(r"[*_`]+", "", item.title),
+        "text": text,
         "by": [words.guess_role(item, ctx.parent(item))],
-        "phase": phase(item),
+        "phase": when,
     }
+    if not holds:
+        data["required"] = False
     if envs != BOTH:
         data["environments"] = list(envs)
+    if ctx.kind(item) == "emergency":
+        kinds = kinds or ["hotfix"]
     if kinds:
         data["kinds"] = kinds
     elif _has(r"major release", item.text):

@@ -30,6 +30,7 @@ BUILTINS: tuple[tuple[DriverKind, str, str, str], ...] = (
     ("step", "confirm", f"{_CHECKS}.confirm", "Confirm"),
     ("step", "statuspage", f"{_CHECKS}.statuspage", "Statuspage"),
     ("step", "coverage", f"{_CHECKS}.coverage", "Coverage"),
+    ("step", "checklist-sync", f"{_CHECKS}.checklist_sync", "ChecklistSync"),
     ("target", "command", "releasegate.drivers.targets.command", "CommandTarget"),
     ("target", "local", "releasegate.drivers.targets.local", "LocalTarget"),
 )
