@@ -160,3 +160,12 @@ def test_version_check_names_the_wrong_version(app_server: AppServer, tmp_path: 
     )
     assert not result.ok
     assert "json version is '1.3.0', expected '1.4.0'" in result.summary
+
+
+def test_a_url_with_a_path_and_no_paths_is_requested_as_it_is() -> None:
+    from releasegate.drivers.httpcheck_common import join_url
+
+    assert join_url("http://127.0.0.1:9/health.json", "/") == "http://127.0.0.1:9/health.json"
+    assert join_url("http://127.0.0.1:9/api/", "/") == "http://127.0.0.1:9/api/"
+    assert join_url("http://127.0.0.1:9", "/") == "http://127.0.0.1:9/"
+    assert join_url("http://127.0.0.1:9/api", "/v1") == "http://127.0.0.1:9/api/v1"

@@ -45,7 +45,7 @@ def init(g: Globals, *, from_checklist: Path | None, example: str | None, force:
 
 
 def _workspace(g: Globals, directory: Path, example: str | None, *, force: bool) -> int:
-    from releasegate.config.example_workspace import write_example_workspace
+    from releasegate.demo.example_workspace import write_example_workspace
 
     if example is None:
         raise ConfigError(f"init {directory}: a directory is for a whole example: "

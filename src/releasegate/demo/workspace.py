@@ -80,8 +80,8 @@ def prepare(root: Path | None = None) -> Workspace:
     ws = Workspace(base)
     for env in ("staging", "production"):
         (base / "data" / env).mkdir(parents=True, exist_ok=True)
-    _adapt_config(ws)
-    _git_repository(ws)
+    adapt_config(ws)
+    git_repository(ws)
     os.environ.update(ws.env_vars())
     # the config's commands say `python`: the one releasegate runs on, with the example's
     # dependencies, must come first (make demo does not activate the virtualenv)
@@ -90,7 +90,7 @@ def prepare(root: Path | None = None) -> Workspace:
     return ws
 
 
-def _git_repository(ws: Workspace) -> None:
+def git_repository(ws: Workspace) -> None:
     """The workspace is a git repository with an ``origin`` to push release tags to."""
     origin = ws.root / ".demo-origin.git"
     ignore = ws.root / ".gitignore"
@@ -119,7 +119,7 @@ def _git_repository(ws: Workspace) -> None:
             raise UsageError(f"demo workspace: {' '.join(argv)} failed: {done.stderr.strip()}")
 
 
-def _adapt_config(ws: Workspace) -> None:
+def adapt_config(ws: Workspace) -> None:
     from ruamel.yaml import YAML
 
     yaml = YAML()  # round trip: comments and order are kept

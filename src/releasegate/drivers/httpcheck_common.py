@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pydantic import Field, JsonValue
 
@@ -34,6 +35,8 @@ def join_url(base: str | None, path: str) -> str:
         raise DriverError(
             f"{path!r} is a relative path but the environment has no url (give a full URL)"
         )
+    if path in ("", "/") and urlsplit(base).path.strip("/"):
+        return base  # the url names the endpoint itself (…/health.json): no trailing slash
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 

@@ -36,8 +36,8 @@ def write_example_workspace(dest: Path, name: str, *, force: bool = False) -> li
     except OSError as exc:
         raise ConfigError(f"cannot write {dest}: {exc.strerror or exc}") from exc
     ws = demo.Workspace(dest)
-    demo._adapt_config(ws)  # free ports and a short soak, as the demo has them
+    demo.adapt_config(ws)  # free ports and a short soak, as the demo has them
     ignore = dest / ".gitignore"
     ignore.write_text(ignore.read_text(encoding="utf-8") + "tour.env\n.tour/\n", encoding="utf-8")
-    demo._git_repository(ws)
+    demo.git_repository(ws)
     return ws.changes
