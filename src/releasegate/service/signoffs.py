@@ -7,6 +7,8 @@ deployment): concurrent requests cannot record two.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from releasegate.errors import UsageError
 from releasegate.identity import Actor
 from releasegate.service.auth import authorize
@@ -15,6 +17,9 @@ from releasegate.service.inputs import check_environment, check_id, check_versio
 from releasegate.service.results import Done
 from releasegate.service.signing import Signer, sign
 from releasegate.service.workspace import Workspace
+
+if TYPE_CHECKING:
+    from releasegate.store.api import DeploymentRecord
 
 
 def approve(
@@ -94,17 +99,28 @@ def confirm(
             f"{actor.name} may not sign {item!r}: it needs one of the roles {', '.join(conf.by)} "
             f"({actor.name} holds {', '.join(sorted(roles)) or 'none'})"
         )
+    return record_confirmation(
+        ws, actor, dep, item, note=note, signer=signer,
+        text=f"{item} signed by {actor.name} for deployment {id}",
+    )
+
+
+def record_confirmation(
+    ws: Workspace, actor: Actor, dep: DeploymentRecord, item: str, *, note: str | None,
+    signer: Signer | None, text: str,
+) -> Done:
+    """Record ``actor``'s signature of ``item`` for ``dep`` (SSH-signed under ``mode: ssh``);
+    the database keeps it to one per item and deployment."""
     signed = sign(
         ws, actor, signer, environment=dep.environment, version=dep.version, item=item,
-        deployment_id=id,
+        deployment_id=dep.id,
     )
-    record = store.add_confirmation(
-        deployment_id=id, item=item, user=actor.name, note=note, os_user=actor.os_user,
+    record = ws.store.add_confirmation(
+        deployment_id=dep.id, item=item, user=actor.name, note=note, os_user=actor.os_user,
         via=actor.via, signature=signed.signature, payload=signed.payload,
     )
     return Done(
-        record.id,
-        f"{item} signed by {actor.name} for deployment {id}",
-        {"deployment": id, "item": item, "user": actor.name, "note": note,
+        record.id, text,
+        {"deployment": dep.id, "item": item, "user": actor.name, "note": note,
          "verified": actor.verified},
     )

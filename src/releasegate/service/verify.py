@@ -22,7 +22,7 @@ from releasegate.identity import Actor
 from releasegate.service.auth import authorize
 from releasegate.service.inputs import check_environment
 from releasegate.service.results import Done, Outcome
-from releasegate.service.signing import Signer, sign
+from releasegate.service.signing import Signer
 from releasegate.service.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -166,19 +166,12 @@ def confirm_stage(
             f"{', '.join(stage.confirm_by)} ({actor.name} holds "
             f"{', '.join(sorted(actor.roles)) or 'none'})"
         )
-    signed = sign(
-        ws, actor, signer, environment=dep.environment, version=dep.version, item=item,
-        deployment_id=id,
+    from releasegate.service.signoffs import record_confirmation
+
+    return record_confirmation(
+        ws, actor, dep, item, note=note, signer=signer,
+        text=f"{item} confirmed by {actor.name} for deployment {id}: verification goes on",
     )
-    record = store.add_confirmation(
-        deployment_id=id, item=item, user=actor.name, note=note, os_user=actor.os_user,
-        via=actor.via, signature=signed.signature, payload=signed.payload,
-    )
-    return Done(
-        record.id, f"{item} confirmed by {actor.name} for deployment {id}: verification goes on",
-        {"deployment": id, "item": item, "user": actor.name, "note": note,
-         "verified": actor.verified},
-    )  # fmt: skip
 
 
 def chart(ws: Workspace, actor: Actor, id: int, path: Path) -> Done:
