@@ -68,3 +68,31 @@ def stop_leftovers(directory: Path, *, grace: float = 5.0) -> list[int]:
                 stopped.append(pgid)
         forget(marker)
     return stopped
+
+
+def survivors(deployment_id: int, *, host_marker: str = "") -> list[tuple[int, str, str]]:
+    """``(pid, step, command)`` of every process still running that a step of deployment
+    ``deployment_id`` started — whether it stayed in the step's process group or left it
+    with ``setsid`` or a double fork: each step's processes inherit
+    ``RELEASEGATE_DEPLOYMENT_ID`` and ``RELEASEGATE_STEP`` (a process that scrubs its
+    environment is not found). Read from ``/proc/*/environ``: this user's processes only."""
+    wanted = f"RELEASEGATE_DEPLOYMENT_ID={deployment_id}".encode()
+    found: list[tuple[int, str, str]] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+            if wanted not in environ or (host_marker and host_marker.encode() not in environ):
+                continue
+            if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue
+            step = next(
+                (v.split(b"=", 1)[1].decode(errors="replace") for v in environ
+                 if v.startswith(b"RELEASEGATE_STEP=")), "?",
+            )
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+            found.append((int(entry), step, cmdline.decode(errors="replace").strip()[:120]))
+        except (OSError, IndexError):
+            continue
+    return found

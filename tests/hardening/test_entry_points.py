@@ -117,3 +117,24 @@ def test_a_daemon_left_by_a_step_is_named_in_its_record(tmp_path: Path) -> None:
         assert "sleep 300" in done.stdout
     finally:
         subprocess.run(["pkill", "-f", "^sleep 300$"], check=False)
+
+
+def test_a_setsid_child_of_a_step_is_named_when_the_deployment_ends(tmp_path: Path) -> None:
+    (tmp_path / "releasegate.yaml").write_text(
+        "project: t\nenvironments:\n  staging:\n    gates:\n"
+        "      - {id: escapes, uses: command, with: {run: "
+        "[sh, -c, 'setsid sleep 301 > /dev/null 2>&1 < /dev/null & echo started']}}\n"
+    )
+    done = rg(tmp_path, "--json", "check", "staging", "1.0")
+    try:
+        assert done.returncode == 0, done.stderr
+        left = [line for line in done.stdout.splitlines() if '"deployment.left_running"' in line]
+        assert len(left) == 1, done.stdout
+        assert '"step": "escapes"' in left[0]
+        assert "sleep 301" in left[0]
+        shown = rg(tmp_path, "show", "1", "--format", "md")
+        assert shown.returncode == 0
+        assert "**left running** after the deployment: pid " in shown.stdout
+        assert "(started by step escapes)" in shown.stdout
+    finally:
+        subprocess.run(["pkill", "-f", "^sleep 301$"], check=False)

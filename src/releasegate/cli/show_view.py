@@ -99,6 +99,11 @@ def _people(report: dict[str, object]) -> list[str]:
         rules = o.get("rules")
         listed = ", ".join(str(r) for r in rules) if isinstance(rules, list) else ""
         lines.append(f"* **override** of {listed} by {who}: {o.get('reason')}")
+    for proc in _dicts(report.get("left_running")):
+        lines.append(
+            f"* **left running** after the deployment: pid {proc.get('pid')} "
+            f"`{proc.get('command')}` (started by step {proc.get('step')})"
+        )
     if len(lines) == 3:
         lines.append("(none recorded)")
     return lines

@@ -8,8 +8,10 @@ import contextlib
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
+from pydantic import JsonValue
+
 from releasegate.engine.dag import PhaseResult, run_phase
-from releasegate.engine.plan import PlannedStep
+from releasegate.engine.plan import TARGET_STEP, PlannedStep
 from releasegate.engine.rollback import roll_back
 from releasegate.engine.steps import Runtime, StepOutcome, execute_step
 from releasegate.engine.verify_phase import run_verify
@@ -115,8 +117,25 @@ def _finish(rt: Runtime, status: str, detail: str) -> Outcome:
     rt.store.set_deployment_status(
         rt.deployment_id, status, detail=detail, token=rt.token, release_lock=status in FINAL
     )
+    _left_running(rt)
     rt.reporter.event("deployment.finished", {"id": rt.deployment_id, "status": status, "detail": detail})
     return Outcome(rt.deployment_id, status, detail)
+
+
+def _left_running(rt: Runtime) -> None:
+    """Record the processes the deployment's steps started that still run — other than
+    what its target started (serving the release is the target's purpose)."""
+    from releasegate.leftovers import survivors
+
+    targets = {s.id for s in rt.plan.all_steps() if s.uses == TARGET_STEP}
+    left = [(pid, step, cmd) for pid, step, cmd in survivors(rt.deployment_id) if step not in targets]
+    if not left:
+        return
+    data: dict[str, JsonValue] = {
+        "processes": [{"pid": pid, "step": step, "command": cmd} for pid, step, cmd in left]
+    }
+    rt.store.append_event("deployment.left_running", data, deployment_id=rt.deployment_id)
+    rt.reporter.event("deployment.left_running", data)
 
 
 def _attempted(rt: Runtime) -> list[str]:

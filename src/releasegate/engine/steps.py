@@ -70,6 +70,7 @@ class Runtime:
             "RELEASEGATE_DEPLOYMENT_ID": str(self.deployment_id),
             "RELEASEGATE_URL": self.env.url or "",
             "RELEASEGATE_FENCE_TOKEN": "" if self.token is None else str(self.token),
+            "RELEASEGATE_STEP": step_id,
         }
         return StepContext(
             release=release,

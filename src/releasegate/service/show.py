@@ -143,11 +143,18 @@ def _policy(store: Store, id: int) -> dict[str, object]:
     events recorded for it."""
     decisions: list[object] = []
     overrides: list[object] = []
-    for event in store.list_events(deployment_id=id, types=("policy.decision", "policy.override")):
+    left: list[object] = []
+    kinds = ("policy.decision", "policy.override", "deployment.left_running")
+    for event in store.list_events(deployment_id=id, types=kinds):
         data = {k: v for k, v in event.data.items() if k != "_seals"}
-        (decisions if event.type == "policy.decision" else overrides).append(data)
+        if event.type == "deployment.left_running":
+            processes = data.get("processes")
+            left.extend(processes if isinstance(processes, list) else [])
+        else:
+            (decisions if event.type == "policy.decision" else overrides).append(data)
     return {
         "policy": decisions[-1] if decisions else None,
         "overrides": overrides,
+        "left_running": left,
         "events": store.count_events(id),
     }
