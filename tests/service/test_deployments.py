@@ -129,3 +129,21 @@ def test_versions_are_checked_at_the_entry(make_ws) -> None:  # type: ignore[no-
         with pytest.raises(ConfigError, match=__import__("re").escape(why)):
             deployments.deploy(ws, actor(ws, "dev"), "staging", bad)
     assert ws.store.list_deployments() == []
+
+
+def test_old_verification_samples_are_pruned_but_the_baseline_is_kept(make_ws) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    ws = make_ws(environment("staging") + environment("production"), top="samples: {keep: 30d}\n")
+    dev = actor(ws, "dev")
+    first = deployments.deploy(ws, dev, "staging", "1.0").deployment_id or 0
+    baseline = deployments.deploy(ws, dev, "staging", "1.1").deployment_id or 0
+    old, now = datetime.now(UTC) - timedelta(days=40), datetime.now(UTC)
+    for dep, at in ((first, old), (first, now), (baseline, old)):
+        ws.store.add_sample(deployment_id=dep, stage="immediate", at=at, values={"error_rate": 0.0})
+    # any deployment's end prunes: here one to another environment
+    deployments.deploy(ws, dev, "production", "1.1")
+    assert [s.at > old for s in ws.store.list_samples(first)] == [True]  # the recent one stays
+    assert len(ws.store.list_samples(baseline)) == 1  # staging's baseline keeps even its old one
+    pruned = [e.data for e in ws.store.list_events() if e.type == "samples.pruned"]
+    assert pruned[-1]["deleted"] == 1

@@ -397,6 +397,16 @@ class Identity(Model):
     )
 
 
+class Samples(Model):
+    """How long verification samples are kept."""
+
+    keep: Duration = Field(
+        timedelta(days=90),
+        description="Samples older than this are deleted when a deployment ends, except "
+        "those of each environment's newest successful deployment (the baseline).",
+    )
+
+
 class Overrides(Model):
     """Break-glass: who may deploy past named policy rules (``deploy --override``)."""
 
@@ -470,6 +480,7 @@ class Config(Model):
         "'*' means anyone listed in users.",
     )
     overrides: Overrides = Field(default_factory=Overrides)
+    samples: Samples = Field(default_factory=Samples)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     versions: Versions = Field(default_factory=Versions)
 

@@ -267,13 +267,24 @@ def _record_end(ws: Workspace, actor: Actor, dep_id: int, result: Outcome) -> No
 
 
 def _anchored(ws: Workspace, engine: Engine, result: Outcome) -> Outcome:
-    """After a deployment, the chain head is anchored outside the database."""
+    """After a deployment: verification samples past ``samples.keep`` are pruned (each
+    environment's baseline kept), and the chain head is anchored outside the database."""
     from releasegate.service.records import anchor_after
 
+    _prune_samples(ws)
     problem = anchor_after(ws)
     if problem is not None:
         engine.reporter.event("audit.not_anchored", {"detail": problem})
     return result
+
+
+def _prune_samples(ws: Workspace) -> None:
+    baselines = {
+        dep.id
+        for env in ws.config.environments
+        if (dep := ws.store.last_successful(env)) is not None
+    }
+    ws.store.prune_samples(before=datetime.now(UTC) - ws.config.samples.keep, keep=baselines)
 
 
 def _open_obligations(

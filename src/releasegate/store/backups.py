@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from pydantic import JsonValue
+from sqlalchemy import CursorResult, delete, select
 
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.records import BackupRecord, SampleRecord
@@ -85,6 +87,24 @@ class Backups(StoreBase):
                     deployment_id=deployment_id, stage=stage, at=at, values=dict(values)
                 )
             )
+
+    def prune_samples(self, *, before: datetime, keep: Collection[int] = ()) -> int:
+        """Delete verification samples taken before ``before``, except those of the
+        deployments in ``keep`` (the baselines); returns how many were deleted and records
+        that in an event."""
+        query = delete(VerificationSampleRow).where(VerificationSampleRow.at < before)
+        if keep:
+            query = query.where(VerificationSampleRow.deployment_id.not_in(list(keep)))
+        with self._write() as session:
+            result = session.execute(query)
+            deleted = result.rowcount if isinstance(result, CursorResult) else 0
+            if deleted:
+                self._append(
+                    session, "samples.pruned",
+                    {"before": before.isoformat(), "deleted": deleted,
+                     "kept": list[JsonValue](sorted(keep))},
+                )
+            return deleted
 
     def list_samples(self, deployment_id: int, *, stage: str | None = None) -> list[SampleRecord]:
         """The samples of a deployment in time order (of one stage, if given)."""
