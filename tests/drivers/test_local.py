@@ -301,3 +301,27 @@ def test_every_option_is_documented() -> None:
         if f"| `{name}`" not in docs and f"`{name}`, " not in docs
     ]
     assert missing == []
+
+
+def test_status_flags_a_target_serving_another_version_than_the_record(site: Site) -> None:
+    """Someone swapped the target by hand: `status` says the record and reality differ."""
+    from releasegate.service import deployments, records
+    from releasegate.service.workspace import Workspace
+
+    (site.workdir / "releasegate.yaml").write_text(
+        "project: t\nenvironments:\n  test:\n"
+        f"    url: {site.url}\n"
+        "    target:\n      uses: local\n      with: {app: app, port: " + str(site.port) + ", "
+        "env: {APP_VERSION: '{version}'}, health_timeout: 15s, quiesce: 1s, drain_timeout: 5s, "
+        "state_dir: state}\n"
+        "    deploy:\n      - {id: release, uses: target}\n"
+    )
+    ws = Workspace(site.workdir / "releasegate.yaml")
+    actor = ws.actor(requested="ana", env_user=None)
+    assert deployments.deploy(ws, actor, "test", "1.0.0").status == "succeeded"
+    assert records.status(ws, actor, "test").environments[0].attention is None
+    assert site.deploy("2.0.0").ok  # outside releasegate
+    [row] = records.status(ws, actor, "test").environments
+    assert row.attention is not None
+    assert row.attention.startswith("the target serves 2.0.0 but the record says 1.0.0 is live in test")
+    ws.close()

@@ -61,13 +61,22 @@ def status(ws: Workspace, actor: Actor, env: str | None = None) -> Status:
     for name in [env] if env else names:
         lock = store.get_lock(name)
         recent = store.list_deployments(environment=name, limit=20)
+        live = store.live_version(name)
+        target, serving = _target_status(ws, actor, name)
+        attention = _attention(store, recent, name)
+        if attention is None and serving is not None and live is not None and serving != live:
+            attention = (
+                f"the target serves {serving} but the record says {live} is live in {name}: "
+                "something changed it outside releasegate (releasegate rollback, or deploy the "
+                "version that should run)"
+            )
         rows.append(EnvironmentStatus(
             environment=name,
-            live_version=store.live_version(name),
+            live_version=live,
             locked_by=None if lock is None else f"deployment {lock.deployment_id} ({lock.holder})",
             running=[f"{d.id} {d.version} {d.status}" for d in recent if d.status in ACTIVE],
-            target=_target_status(ws, actor, name),
-            attention=_attention(store, recent, name),
+            target=target,
+            attention=attention,
             overrides=_overrides(store, recent),
         ))
     now = datetime.now(UTC)
@@ -96,17 +105,18 @@ def _overrides(store: Store, recent: list[DeploymentRecord]) -> list[str]:
     return found
 
 
-def _target_status(ws: Workspace, actor: Actor, env: str) -> str:
-    """What the environment's target says about itself (the local supervisor: pid, uptime)."""
+def _target_status(ws: Workspace, actor: Actor, env: str) -> tuple[str, str | None]:
+    """What the environment's target says about itself (the local supervisor: pid, uptime),
+    and the version it serves, when it says."""
     call = ws.engine(actor).target_call(env, "status")
     if call is None:
-        return ""
+        return "", None
     try:
         found = asyncio.run(_awaited(call))
     except ReleasegateError as exc:
-        return f"target: {exc}"
+        return f"target: {exc}", None
     if found is None:
-        return "target: not running"
+        return "target: not running", None
     parts = []
     for name in ("pid", "version", "address"):
         value = getattr(found, name, None)
@@ -117,7 +127,8 @@ def _target_status(ws: Workspace, actor: Actor, env: str) -> str:
     uptime = getattr(found, "uptime_s", None)
     if isinstance(uptime, int | float):
         parts.append(f"up {uptime:.0f}s")
-    return "target: " + ", ".join(parts)
+    version = getattr(found, "version", None)
+    return "target: " + ", ".join(parts), version if isinstance(version, str) and version else None
 
 
 async def _awaited(call: Awaitable[object]) -> object:
