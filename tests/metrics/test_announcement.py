@@ -8,12 +8,8 @@ import pytest
 from tests.metrics.history import History
 
 from releasegate.errors import ConfigError
-from releasegate.metrics.announcement import (
-    announcement_facts,
-    changelog_entry,
-    entry_changes,
-    render_announcement,
-)
+from releasegate.metrics.announcement import announcement_facts, render_announcement
+from releasegate.metrics.changelog import changelog_entry, entry_changes
 
 CHANGELOG = """# Changelog
 

@@ -14,7 +14,6 @@ from releasegate.engine.dag import PhaseResult, run_phase
 from releasegate.engine.plan import TARGET_STEP, PlannedStep
 from releasegate.engine.rollback import roll_back
 from releasegate.engine.steps import Runtime, StepOutcome, execute_step
-from releasegate.engine.verify_phase import run_verify
 from releasegate.errors import LockedError
 
 FINAL = (
@@ -182,6 +181,8 @@ async def drive(
         if rt.plan.verify:
             rt.store.append_event("phase.started", {"phase": "verify"}, deployment_id=rt.deployment_id)
             rt.reporter.event("phase.started", {"phase": "verify"})
+            from releasegate.engine.verify_phase import run_verify  # only when there is a stage
+
             decision = await run_verify(rt)
             if decision.action == "rollback":
                 return await _verify_failed(rt, decision.detail)

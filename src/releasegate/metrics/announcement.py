@@ -10,7 +10,6 @@ Version: v1.2.0
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from sqlalchemy import Connection, select
 
 from releasegate.errors import ConfigError, StoreError
 from releasegate.metrics import format as fmt
+from releasegate.metrics.changelog import entry_changes
 from releasegate.metrics.sql import deployments, seconds_between, step_runs
 from releasegate.store.facts_records import outages, release_changes, release_facts
 
@@ -45,9 +45,6 @@ Verification:
 """The built-in template: the checklist's "Production Deployment Complete" message."""
 
 _ENV = SandboxedEnvironment(autoescape=False, trim_blocks=False)
-_SECTION_TAGS = {"Added": "Feature", "Changed": "Enhancement", "Fixed": "Fix",
-                 "Security": "Security", "Removed": "Removed", "Deprecated": "Deprecated"}
-
 
 @dataclass(frozen=True)
 class Check:
@@ -72,31 +69,6 @@ class AnnouncementFacts:
     changes: list[str] = field(default_factory=list)
     verification: list[Check] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
-
-
-def changelog_entry(text: str, version: str) -> str | None:
-    """The body of ``version``'s entry in a Keep-a-Changelog style file (None if absent)."""
-    heading = re.compile(rf"^##\s*\[?v?{re.escape(version)}\]?(\s|$)", re.M)
-    match = heading.search(text)
-    if match is None:
-        return None
-    rest = text[match.end():].partition("\n")[2]  # past the heading's date, if any
-    following = re.search(r"^##\s", rest, re.M)
-    return rest[: following.start() if following else None].strip()
-
-
-def entry_changes(entry: str) -> list[str]:
-    """``[Feature] text`` for each bullet of a changelog entry (first sentence)."""
-    found: list[str] = []
-    section = ""
-    for line in entry.splitlines():
-        if line.startswith("### "):
-            section = line[4:].strip()
-        elif re.match(r"^\s*[-*]\s", line):
-            text = re.split(r"(?<=\.)\s", line.strip()[2:].replace("**", ""), maxsplit=1)[0]
-            tag = _SECTION_TAGS.get(section, section or "Change")
-            found.append(f"[{tag}] {text}")
-    return found
 
 
 def announcement_facts(

@@ -95,7 +95,7 @@ def _git_root(root: Path) -> Path:
 
 
 def _changelog(root: Path, version: str) -> str | None:
-    from releasegate.metrics.announcement import changelog_entry
+    from releasegate.metrics.changelog import changelog_entry
 
     for folder in (root, _git_root(root)):
         path = folder / CHANGELOG
