@@ -4,27 +4,19 @@ source runner."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-import httpx
 import pytest
 from pydantic import JsonValue
+from tests.support.prometheus import PROMETHEUS_MISSING, RunningPrometheus, running_prometheus
 
 from releasegate.drivers.api import Sample, SourceDriver, StepContext
 from releasegate.testing import make_context
 
-PROMETHEUS_MISSING = (
-    "the prometheus binary is not installed (Debian: apt-get install -y prometheus; "
-    "scripts/services.sh installs it)"
-)
+__all__ = ["PROMETHEUS_MISSING", "RunningPrometheus"]
 
 
 def read_source(driver: SourceDriver, options: dict[str, JsonValue], *, seconds: float = 0.2,
@@ -79,61 +71,18 @@ class _Metrics(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@dataclass
-class RunningPrometheus:
-    url: str
-    process: subprocess.Popen[bytes]
-
-
 @pytest.fixture(scope="session")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPrometheus]:
     """A real Prometheus on loopback scraping a small ``/metrics`` app every second."""
-    binary = shutil.which("prometheus")
-    if binary is None:
-        pytest.skip(PROMETHEUS_MISSING)
     app = ThreadingHTTPServer(("127.0.0.1", 0), _Metrics)
     app.daemon_threads = True
     threading.Thread(target=app.serve_forever, args=(0.05,), daemon=True).start()
-    home = tmp_path_factory.mktemp("prometheus")
-    config = home / "prometheus.yml"
-    config.write_text(
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-        "scrape_configs:\n"
-        f"  - {{job_name: app, static_configs: [{{targets: ['127.0.0.1:{app.server_address[1]}']}}]}}\n"
-    )
-    port = free_port()
-    log = (home / "prometheus.log").open("wb")
-    process = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--storage.tsdb.path={home / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_first_scrape(url, process, home / "prometheus.log")
-        yield RunningPrometheus(url=url, process=process)
+        with running_prometheus(
+            f"127.0.0.1:{app.server_address[1]}", tmp_path_factory.mktemp("prometheus"),
+            ready_query="demo_gauge",
+        ) as running:
+            yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
         app.shutdown()
         app.server_close()
-
-
-def _wait_for_first_scrape(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"prometheus exited:\n{log.read_text()}")
-        try:
-            answer = httpx.get(f"{url}/api/v1/query", params={"query": "demo_gauge"}, timeout=2).json()
-            if answer["data"]["result"]:
-                return
-        except (httpx.HTTPError, ValueError, KeyError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"prometheus did not scrape the app within 60 s:\n{log.read_text()}")
