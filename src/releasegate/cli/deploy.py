@@ -3,6 +3,7 @@ show, confirm, demo."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +16,18 @@ KindOption = Annotated[
 FlagOption = Annotated[
     list[str] | None,
     typer.Option("--flag", help="Set flags.NAME for the steps' if: expressions (repeatable)."),
+]
+JunitOption = Annotated[
+    str | None,
+    typer.Option("--junit", help="Also write the steps as JUnit XML to this file (GitLab, Jenkins, ...)."),
+]
+GithubOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--github-summary/--no-github-summary",
+        help="Write the filled-in checklist to $GITHUB_STEP_SUMMARY and failed steps as ::error "
+        "annotations (default: when GITHUB_ACTIONS is true).",
+    ),
 ]
 
 
@@ -39,11 +52,15 @@ def register(app: typer.Typer) -> None:
         version: Annotated[str, typer.Argument(help="The version.")],
         kind: KindOption = "normal",
         flag: FlagOption = None,
+        junit: JunitOption = None,
+        github_summary: GithubOption = None,
     ) -> int:
         """Run the policy and the gates only; nothing is deployed."""
         from releasegate.cli import deploy_impl
+        from releasegate.cli.ci_view import CiOutputs
 
-        return deploy_impl.check(globals_of(ctx), env, version, kind=kind, flags=flag or [])
+        ci = CiOutputs(junit=Path(junit) if junit else None, github=github_summary)
+        return deploy_impl.check(globals_of(ctx), env, version, kind=kind, flags=flag or [], ci=ci)
 
     @app.command()
     def deploy(
@@ -72,9 +89,12 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--fixes", help="The earlier deployment this hotfix repairs (linked as a failure)."),
         ] = None,
+        junit: JunitOption = None,
+        github_summary: GithubOption = None,
     ) -> int:
         """Deploy VERSION to ENV: gates, deploy steps, verification, rollback on failure."""
         from releasegate.cli import deploy_impl
+        from releasegate.cli.ci_view import CiOutputs
 
         return deploy_impl.deploy(
             globals_of(ctx),
@@ -88,6 +108,7 @@ def register(app: typer.Typer) -> None:
             yes=yes,
             flags=flag or [],
             fixes=fixes,
+            ci=CiOutputs(junit=Path(junit) if junit else None, github=github_summary),
         )
 
     @app.command()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -14,6 +16,7 @@ from releasegate.service import deployments
 from releasegate.service.results import Outcome
 
 if TYPE_CHECKING:
+    from releasegate.cli.ci_view import CiOutputs
     from releasegate.service.types import Plan
 
 EXIT_FOR = {
@@ -57,12 +60,36 @@ def plan(g: Globals, env: str, version: str | None, *, kind: str, flags: list[st
     return Exit.OK
 
 
-def check(g: Globals, env: str, version: str, *, kind: str, flags: list[str]) -> int:
-    with _view(g, f"check {env} {version}") as view:
-        outcome = deployments.check(
+def check(g: Globals, env: str, version: str, *, kind: str, flags: list[str],
+          ci: CiOutputs | None = None) -> int:
+    with _view(g, f"check {env} {version}") as view, _reported(g, ci, "check", env, version) as report:
+        outcome = report(deployments.check(
             g.workspace, g.actor, env, version, kind=kind, flags=flags, reporter=view
-        )
+        ))
     return _exit(outcome)
+
+
+@contextlib.contextmanager
+def _reported(g: Globals, ci: CiOutputs | None, what: str, env: str, version: str
+              ) -> Iterator[Callable[[Outcome], Outcome]]:
+    """``--junit`` and GitHub's summary of the outcome handed to the function it yields,
+    or of a policy refusal raised inside it (the error itself goes on up)."""
+    from releasegate.cli import ci_view
+    from releasegate.errors import PolicyDenied
+
+    if ci is not None:
+        ci.check()
+
+    def report(outcome: Outcome) -> Outcome:
+        if ci is not None:
+            ci_view.write(g, ci, outcome, what=what)
+        return outcome
+
+    try:
+        yield report
+    except PolicyDenied as exc:
+        report(Outcome(None, "blocked", str(exc), env, version, explanation=exc.explanation))
+        raise
 
 
 def deploy(
@@ -78,6 +105,7 @@ def deploy(
     yes: bool,
     flags: list[str] | None = None,
     fixes: int | None = None,
+    ci: CiOutputs | None = None,
 ) -> int:
     """``releasegate deploy``."""
     interactive = not yes and not g.json and sys.stdin.isatty() and sys.stdout.isatty()
@@ -89,12 +117,12 @@ def deploy(
         return Confirm.ask(f"Deploy {version} to {env} (live now: {live})?", default=False)
 
     view = _view(g, f"deploy {env} {version}")
-    with view:
-        outcome = deployments.deploy(
+    with view, _reported(g, ci, "deploy", env, version) as report:
+        outcome = report(deployments.deploy(
             g.workspace, g.actor, env, version, kind=kind, emergency=emergency, reason=reason,
             override_freeze=override_freeze, overrides=overrides, flags=flags or [],
             reporter=view, confirm=ask if interactive else None, fixes=fixes,
-        )
+        ))
     if outcome.deployment_id is None and outcome.status == "cancelled":
         Console(stderr=True).print("not deployed")
     return _exit(outcome)
