@@ -31,6 +31,7 @@ BUILTINS: tuple[tuple[DriverKind, str, str, str], ...] = (
     ("step", "statuspage", f"{_CHECKS}.statuspage", "Statuspage"),
     ("step", "coverage", f"{_CHECKS}.coverage", "Coverage"),
     ("step", "checklist-sync", f"{_CHECKS}.checklist_sync", "ChecklistSync"),
+    ("step", "github-review", f"{_CHECKS}.github_review", "GitHubReview"),
     ("target", "command", "releasegate.drivers.targets.command", "CommandTarget"),
     ("target", "local", "releasegate.drivers.targets.local", "LocalTarget"),
 )
