@@ -133,15 +133,15 @@ def test_a_rate_limit_says_when_it_resets(gh: GitHubState) -> None:
     assert not done.ok
     assert done.summary.startswith("GitHub rate limit reached (5000 requests an hour for this token); "
                                    "it resets at ")
-    assert re.search(rf"resets at \d\d:\d\d:\d\d UTC \(in 5\d\ds\): commit {MERGE_SHA[:12]} was not "
-                     "answered$", done.summary), done.summary
+    assert re.search(rf"resets at \d\d:\d\d:\d\d UTC \(in 5\d\ds\): stopped at the pull requests of "
+                     rf"commit {MERGE_SHA[:12]}$", done.summary), done.summary
 
 
 def test_an_unknown_repository_is_a_404_that_says_so(gh: GitHubState) -> None:
     done = review(gh, repository="octo-org/nope")
     assert (done.ok, done.summary) == (
-        False, f"GitHub found no commit {MERGE_SHA[:12]} in octo-org/nope (404): the repository does "
-        "not exist or the token cannot see it")
+        False, f"GitHub answered 404 Not Found for the pull requests of commit {MERGE_SHA[:12]} in "
+        "octo-org/nope: the repository does not exist or the token cannot see it")
     bad = review(gh, repository="not a repo")
     assert (bad.ok, bad.summary) == (False, "repository 'not a repo' is not OWNER/NAME")
 

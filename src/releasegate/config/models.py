@@ -295,6 +295,9 @@ class Environment(Model):
         default_factory=list,
         description="Ids of the checklist items this environment's window and freezes prove.",
     )
+    github: "GitHubSettings | None" = Field(
+        None, description="GitHub for this environment: Deployments mirrored (docs/ci.md)."
+    )
 
     @property
     def windows(self) -> list[Window]:
@@ -490,6 +493,7 @@ class Config(Model):
 
 
 # the records' models build on Model and Window above; Config refers to them by name
+from releasegate.config.github_models import GitHubSettings  # noqa: E402
 from releasegate.config.records_models import (  # noqa: E402
     BackupRetention,
     Contact,
@@ -498,4 +502,5 @@ from releasegate.config.records_models import (  # noqa: E402
     NotifyRoute,
 )
 
+Environment.model_rebuild()
 Config.model_rebuild()

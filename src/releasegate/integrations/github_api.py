@@ -190,7 +190,7 @@ def _refusal(response: httpx.Response, what: str, repository: str) -> GitHubErro
                 when = f"; it resets at {at:%H:%M:%S} UTC (in {wait}s)"
             limit = headers.get("x-ratelimit-limit", "?")
             return GitHubError(f"GitHub rate limit reached ({limit} requests an hour for this "
-                               f"token){when}: {what} was not answered", status=status)
+                               f"token){when}: stopped at {what}", status=status)
         retry = headers.get("retry-after")
         if retry or "secondary rate limit" in said.lower():
             wait_s = f"{retry}s" if retry else "a minute"
@@ -199,6 +199,6 @@ def _refusal(response: httpx.Response, what: str, repository: str) -> GitHubErro
         return GitHubError(f"GitHub refused {what} (403: {said}): the token lacks a permission "
                            "this needs", status=status)
     if status == 404:
-        return GitHubError(f"GitHub found no {what} in {repository} (404): the repository does "
-                           "not exist or the token cannot see it", status=status)
-    return GitHubError(f"GitHub answered {what} with {status}: {said}", status=status)
+        return GitHubError(f"GitHub answered 404 Not Found for {what} in {repository}: the "
+                           "repository does not exist or the token cannot see it", status=status)
+    return GitHubError(f"GitHub answered {status} for {what}: {said}", status=status)

@@ -17,6 +17,7 @@ from releasegate.errors import PolicyDenied, UsageError
 from releasegate.identity import Actor
 from releasegate.service.auth import authorize
 from releasegate.service.gate import Request, Verdict, decide
+from releasegate.service.github import github_deployments
 from releasegate.service.inputs import check_environment, check_id, check_kind, check_version
 from releasegate.service.notifying import (
     Dispatcher,
@@ -159,7 +160,8 @@ def deploy(
         if dispatcher is not None:
             notify_overdue(ws, dispatcher)
             reporter = _notifying(ws, actor, reporter, dispatcher, env, version, kind)
-        return _deploy(ws, actor, request, flags=flags, reporter=reporter, confirm=confirm, fixes=fixes)
+        with github_deployments(ws, env, reporter) as reporter:
+            return _deploy(ws, actor, request, flags=flags, reporter=reporter, confirm=confirm, fixes=fixes)
 
 
 def _notifying(
@@ -315,8 +317,9 @@ def rollback(
     with notifications(ws) as dispatcher:
         if dispatcher is not None:
             reporter = _notifying(ws, actor, reporter, dispatcher, env, to or "the previous version", "rollback")
-        engine = ws.engine(actor, reporter)
-        outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
+        with github_deployments(ws, env, reporter, rollback=True) as reporter:
+            engine = ws.engine(actor, reporter)
+            outcome = asyncio.run(engine.rollback(env, to=to, reason=reason))
     result = _outcome(outcome, env, to or "")
     if result.deployment_id is not None:
         ws.store.set_project(result.deployment_id, ws.config.project)

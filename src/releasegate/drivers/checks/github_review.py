@@ -88,7 +88,7 @@ class GitHubReview:
         api_url = plain_setting(options.api_url, what="api_url", environ=environ)
         async with http_client(timeout=options.timeout.total_seconds()) as client:
             gh = GitHub(client, repository=repository, token=token, api_url=api_url)
-            pulls = await gh.get_list(f"/commits/{sha}/pulls", what=f"commit {sha[:12]}")
+            pulls = await gh.get_list(f"/commits/{sha}/pulls", what=f"the pull requests of commit {sha[:12]}")
             pull = pick_pull(pulls, sha)
             if pull is None:
                 raise DriverError(f"commit {sha[:12]} is in no pull request of {repository}: "
@@ -96,7 +96,7 @@ class GitHubReview:
             number = pull.get("number")
             assert isinstance(number, int)
             ctx.progress(f"pull request #{number}: {pull.get('title')}")
-            reviews = await gh.get_list(f"/pulls/{number}/reviews", what=f"reviews of #{number}")
+            reviews = await gh.get_list(f"/pulls/{number}/reviews", what=f"the reviews of #{number}")
             threads = await _threads(gh, number) if options.resolved_threads else []
             head = pull.get("head")
             head_sha = str(head.get("sha")) if isinstance(head, dict) else sha
@@ -104,9 +104,9 @@ class GitHubReview:
             statuses: list[JsonValue] = []
             if options.required_checks is None or options.required_checks:
                 runs = await gh.get_list(f"/commits/{head_sha}/check-runs", key="check_runs",
-                                         what=f"check runs of {head_sha[:12]}")
+                                         what=f"the check runs of {head_sha[:12]}")
                 statuses = await gh.get_list(f"/commits/{head_sha}/status", key="statuses",
-                                             what=f"statuses of {head_sha[:12]}")
+                                             what=f"the statuses of {head_sha[:12]}")
         verdict = judge(pull, reviews, threads, runs, statuses, approvals=options.approvals,
                         resolved_threads=options.resolved_threads,
                         required_checks=options.required_checks, ignore_checks=options.ignore_checks)
@@ -133,7 +133,7 @@ async def _threads(gh: GitHub, number: int) -> list[JsonValue]:
     after: str | None = None
     for _ in range(50):
         data = await gh.graphql(THREADS, {"owner": owner, "name": name, "number": number,
-                                          "after": after}, what=f"review threads of #{number}")
+                                          "after": after}, what=f"the review threads of #{number}")
         page = _dig(data, "repository", "pullRequest", "reviewThreads")
         if not isinstance(page, dict):
             raise DriverError(f"GitHub found no pull request #{number} in {gh.repository} (GraphQL)")
