@@ -132,3 +132,22 @@ def test_check_and_a_wrong_command(tmp_path: Path) -> None:
     assert wrong.returncode == 2
     assert outputs == {"exit-code": "2"}
     assert "::error title=releasegate::command must be deploy or check, not 'destroy'" in wrong.stdout
+
+
+def test_the_example_workflow_uses_the_action_as_it_is_and_its_config_is_valid() -> None:
+    from releasegate.config.loader import load_config
+    from releasegate.drivers.api import load_registry
+
+    example = ROOT / "examples" / "github"
+    workflow = YAML(typ="safe", pure=True).load((example / "deploy.yml").read_text())
+    inputs = set(_action()["inputs"])
+    used = [step for job in workflow["jobs"].values() for step in job["steps"]
+            if str(step.get("uses", "")).startswith("releasegate/releasegate@")]
+    assert [step["with"]["environment"] for step in used] == ["staging", "production"]
+    for step in used:
+        assert set(step["with"]) <= inputs, set(step["with"]) - inputs
+        assert step["with"]["database-url"] == "${{ secrets.RELEASEGATE_DATABASE_URL }}"
+    assert workflow["permissions"]["deployments"] == "write"
+    config = load_config(example / "releasegate.yaml", catalog=load_registry())
+    assert config.environments["production"].promote_from == "staging"
+    assert all(env.github is not None for env in config.environments.values())
