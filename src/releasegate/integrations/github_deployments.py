@@ -24,7 +24,7 @@ from typing import Protocol
 
 from pydantic import JsonValue
 
-from releasegate.integrations.github_api import GitHub, GitHubError
+from releasegate.integrations.github_api import GitHub, GitHubError, tls_context
 
 
 class Reporter(Protocol):
@@ -112,7 +112,7 @@ class DeploymentMirror:
     async def _drain(self) -> None:
         import httpx
 
-        async with httpx.AsyncClient(timeout=self.target.timeout_s) as client:
+        async with httpx.AsyncClient(timeout=self.target.timeout_s, verify=tls_context()) as client:
             gh = GitHub(client, repository=self.target.repository, token=self.target.token,
                         api_url=self.target.api_url)
             while (item := await asyncio.to_thread(self._queue.get)) is not None:
