@@ -52,10 +52,15 @@ def write(g: Globals, outputs: CiOutputs, outcome: Outcome, *, what: str) -> Non
         if outcome.explanation:
             markdown += f"\n```\n{outcome.explanation}\n```\n"
     else:
-        report = ci_report(g.workspace, g.actor, outcome.deployment_id, relative_to=base)
-        cases = report.cases
         from releasegate.cli.show_view import to_markdown
+        from releasegate.errors import ReleasegateError
 
+        try:
+            report = ci_report(g.workspace, g.actor, outcome.deployment_id, relative_to=base)
+        except ReleasegateError as exc:  # the deployment is done: its exit code stands
+            print(f"warning: no CI report of deployment {outcome.deployment_id}: {exc}", file=sys.stderr)
+            return
+        cases = report.cases
         markdown = to_markdown(report.report)
     _emit(outputs, cases, markdown, outcome, what=what)
 
