@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).parents[2]
@@ -151,3 +152,44 @@ def test_the_example_workflow_uses_the_action_as_it_is_and_its_config_is_valid()
     config = load_config(example / "releasegate.yaml", catalog=load_registry())
     assert config.environments["production"].promote_from == "staging"
     assert all(env.github is not None for env in config.environments.values())
+
+
+PROMOTION = """\
+project: shop
+environments:
+  staging:
+    target: {uses: command, with: {deploy: [sh, -c, "echo {version} > live.txt"], rollback: ["true"]}}
+    deploy:
+      - {id: release, uses: target}
+  production:
+    promote_from: staging
+    soak: {normal: 0s}
+    target: {uses: command, with: {deploy: [sh, -c, "echo {version} > live.txt"], rollback: ["true"]}}
+    deploy:
+      - {id: release, uses: target}
+"""
+
+
+@pytest.mark.postgres
+def test_two_jobs_on_fresh_runners_share_one_postgresql_store(tmp_path: Path, pg_url: str) -> None:
+    """The example workflow's shape: staging and production run on different runners (here,
+    different checkouts) and promotion holds only because both record in one store."""
+    runners = {}
+    for job in ("staging-runner", "production-runner", "late-runner"):
+        runners[job] = tmp_path / job
+        runners[job].mkdir()
+        (runners[job] / "releasegate.yaml").write_text(PROMOTION)
+    staged, outputs, _ = run_action(runners["staging-runner"], environment="staging", version="1.2.0",
+                                    database_url=pg_url)
+    assert staged.returncode == 0, staged.stderr
+    promoted, outputs, summary = run_action(runners["production-runner"], environment="production",
+                                            version="1.2.0", database_url=pg_url)
+    assert promoted.returncode == 0, promoted.stderr
+    assert outputs == {"exit-code": "0", "deployment-id": "2", "status": "succeeded"}
+    assert "promotion allow" in summary
+    skipped, outputs, summary = run_action(runners["late-runner"], environment="production",
+                                           version="1.3.0", database_url=pg_url)
+    assert skipped.returncode == 3
+    assert outputs["status"] == "blocked"
+    assert "promotion" in summary
+    assert not (runners["late-runner"] / ".releasegate").exists()  # nothing recorded beside the checkout
