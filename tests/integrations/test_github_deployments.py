@@ -12,7 +12,7 @@ import pytest
 from tests.integrations.github_server import REPO, TOKEN, GitHubState, github
 
 from releasegate.identity import Actor
-from releasegate.service import deployments
+from releasegate.service import deployments, records
 from releasegate.service.workspace import Workspace
 
 CONFIG = """\
@@ -85,6 +85,8 @@ def test_a_deployment_is_mirrored_from_in_progress_to_success(
         assert gh.states_of(1)[-1] == "inactive"
         assert gh.states_of(2) == ["in_progress", "success"]
         assert all(TOKEN not in json.dumps(e.data) for e in ws.store.list_events())
+        audit = records.audit_verify(ws, actor)  # events recorded after the anchor break nothing
+        assert audit.ok, audit.problems
     finally:
         ws.close()
 

@@ -48,6 +48,8 @@ def github_deployments(ws: Workspace, env: str, reporter: Reporter | None, *, ro
         yield MirroringReporter(reporter, mirror)
     finally:
         for done in mirror.close(3 * target.timeout_s):
+            if done.github_id is None and not done.errors:
+                continue  # ended before it started (blocked under the lease): nothing to say
             ws.store.append_event("github.deployment", done.to_json(target),
                                   deployment_id=done.deployment_id)
 
