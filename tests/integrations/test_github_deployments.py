@@ -4,8 +4,12 @@ rollback use cases against a local server answering as GitHub's REST API does.""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -147,5 +151,43 @@ def test_an_unknown_repository_is_said(tmp_path: Path, gh: GitHubState, monkeypa
         assert recorded["errors"] == ["GitHub answered 404 Not Found for creating a deployment in "
                                       "octo-org/gone: the repository does not exist or the token "
                                       "cannot see it"]
+    finally:
+        ws.close()
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_resumed_deployment_finishes_the_github_deployment_it_started(
+    tmp_path: Path, gh: GitHubState
+) -> None:
+    ws, _, _ = _workspace(tmp_path, gh)
+    ws.close()
+    config = tmp_path / "releasegate.yaml"
+    config.write_text(config.read_text() + "    post:\n      - {id: announce, uses: command, "
+                      "with: {run: [sh, -c, 'if [ -f slow ]; then touch started; sleep 30; fi']}}\n")
+    env = {**os.environ, "RG_TEST_GITHUB_TOKEN": TOKEN, "RELEASEGATE_USER": "dev"}
+    (tmp_path / "slow").touch()
+    proc = subprocess.Popen([sys.executable, "-m", "releasegate", "deploy", "production", "1.8.0", "--yes"],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    _wait_for(lambda: (tmp_path / "started").exists() and gh.states_of(1) == ["in_progress"])
+    os.killpg(proc.pid, signal.SIGKILL)  # no github.deployment event was recorded: found by its payload
+    proc.wait()
+    (tmp_path / "slow").unlink()
+    resumed = subprocess.run([sys.executable, "-m", "releasegate", "resume"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert len(gh.deployments) == 1
+    assert gh.states_of(1) == ["in_progress", "in_progress", "success"]
+    assert gh.deployment_statuses[1][1]["description"] == "resuming 1.8.0"
+    ws = Workspace(config)
+    try:
+        [recorded] = _events(ws, "github.deployment")
+        assert (recorded["github_deployment"], recorded["states"]) == (1, ["in_progress", "success"])
     finally:
         ws.close()

@@ -76,9 +76,12 @@ def _short(text: str) -> str:
 class DeploymentMirror:
     """Posts deployments and their statuses to GitHub from a thread of its own."""
 
-    def __init__(self, target: Target, *, rollback: bool = False) -> None:
-        """``rollback``: the use case is a manual rollback (the engine starts none)."""
+    def __init__(self, target: Target, *, rollback: bool = False, resumed: bool = False) -> None:
+        """``rollback``: the use case is a manual rollback (the engine starts none);
+        ``resumed``: it continues an interrupted deployment, whose GitHub Deployment is
+        found again by its payload rather than created twice."""
         self.target = target
+        self._resumed = resumed
         self._queue: queue.Queue[tuple[str, dict[str, JsonValue]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="releasegate-github", daemon=True)
         self._mirrors: dict[int | None, Mirror] = {}
@@ -133,7 +136,12 @@ class DeploymentMirror:
         self._kind = str(plan.get("kind") or "normal")
         self._version = str(plan.get("version") or "")
         if self._kind == "rollback" or mirror.github_id is not None:
-            return  # a rollback changes which deployment is active; resumed: it exists already
+            return  # a rollback changes which deployment is active
+        if self._resumed:
+            mirror.github_id = await self._find(gh, mirror.deployment_id)
+            if mirror.github_id is not None:
+                await self._status(gh, mirror, "in_progress", f"resuming {self._version}")
+                return
         commit = plan.get("commit")
         body: dict[str, JsonValue] = {
             "ref": str(commit or self._version), "environment": self.target.environment,
@@ -175,6 +183,20 @@ class DeploymentMirror:
             body["environment_url"] = self.target.environment_url
         await gh.post(f"/deployments/{mirror.github_id}/statuses", body, what="posting a deployment status")
         mirror.states.append(state)
+
+    async def _find(self, gh: GitHub, deployment_id: int | None) -> int | None:
+        """The GitHub Deployment made for releasegate's ``deployment_id`` (among the
+        environment's 30 newest), if any."""
+        listed = await gh.get("/deployments", params={"environment": self.target.environment,
+                                                      "per_page": 30},
+                              what=f"the deployments of {self.target.environment}")
+        for dep in listed if isinstance(listed, list) else []:
+            payload = dep.get("payload") if isinstance(dep, dict) else None
+            ours = payload.get("releasegate") if isinstance(payload, dict) else None
+            if isinstance(ours, dict) and ours.get("deployment") == deployment_id:
+                found = dep.get("id") if isinstance(dep, dict) else None
+                return found if isinstance(found, int) else None
+        return None
 
     async def _deactivate_newest(self, gh: GitHub, description: str) -> None:
         listed = await gh.get("/deployments", params={"environment": self.target.environment,

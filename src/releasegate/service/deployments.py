@@ -17,7 +17,7 @@ from releasegate.errors import PolicyDenied, UsageError
 from releasegate.identity import Actor
 from releasegate.service.auth import authorize
 from releasegate.service.gate import Request, Verdict, decide
-from releasegate.service.github import github_deployments
+from releasegate.service.github import github_deployments, github_resumed
 from releasegate.service.inputs import check_environment, check_id, check_kind, check_version
 from releasegate.service.notifying import (
     Dispatcher,
@@ -346,8 +346,9 @@ def resume(ws: Workspace, actor: Actor, id: int | None, *, reporter: Reporter | 
     authorize(ws.config, actor, "resume")
     if id is not None:
         check_id(id, "deployment")
-    engine = ws.engine(actor, reporter)
-    outcome = asyncio.run(engine.resume(id))
+    with github_resumed(ws, reporter) as reporter:
+        engine = ws.engine(actor, reporter)
+        outcome = asyncio.run(engine.resume(id))
     dep = ws.store.get_deployment(outcome.deployment_id)
     result = _outcome(outcome, dep.environment if dep else "", dep.version if dep else "")
     if dep is not None and dep.kind != "rollback" and not dep.plan.get("check"):

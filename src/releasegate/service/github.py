@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
+
+from pydantic import JsonValue
 
 from releasegate.service.workspace import Workspace
 
 if TYPE_CHECKING:
     from releasegate.config.github_models import GitHubSettings
     from releasegate.engine.report import Reporter
-    from releasegate.integrations.github_deployments import Target
+    from releasegate.integrations.github_deployments import DeploymentMirror, Target
 
 
 @contextlib.contextmanager
@@ -47,11 +49,65 @@ def github_deployments(ws: Workspace, env: str, reporter: Reporter | None, *, ro
     try:
         yield MirroringReporter(reporter, mirror)
     finally:
-        for done in mirror.close(3 * target.timeout_s):
-            if done.github_id is None and not done.errors:
-                continue  # ended before it started (blocked under the lease): nothing to say
-            ws.store.append_event("github.deployment", done.to_json(target),
-                                  deployment_id=done.deployment_id)
+        _record(ws, mirror, target)
+
+
+class _Resumed:
+    """A reporter for ``resume``, which learns the environment only when the engine says
+    which deployment it continues: the mirror starts then, if that environment has one."""
+
+    def __init__(self, ws: Workspace, inner: Reporter | None) -> None:
+        self._ws, self._inner = ws, inner
+        self.mirror: DeploymentMirror | None = None
+        self.target: Target | None = None
+        self._decided = False
+
+    def event(self, type: str, data: Mapping[str, JsonValue]) -> None:
+        if self._inner is not None:
+            self._inner.event(type, data)
+        if not self._decided and type == "deployment.started":
+            self._decided = True
+            plan = data.get("plan")
+            env = str(plan.get("environment")) if isinstance(plan, dict) else ""
+            self._start(env)
+        if self.mirror is not None:
+            self.mirror.publish(type, data)
+
+    def _start(self, env: str) -> None:
+        from releasegate.errors import ReleasegateError
+        from releasegate.integrations.github_deployments import DeploymentMirror
+
+        environment = self._ws.config.environments.get(env)
+        settings = environment.github if environment is not None else None
+        if settings is None or not settings.deployments:
+            return
+        try:
+            self.target = _target(self._ws, env, settings, environment.url if environment else None)
+        except ReleasegateError as exc:
+            self._ws.store.append_event("github.unavailable", {"environment": env, "reason": str(exc)})
+            return
+        self.mirror = DeploymentMirror(self.target, resumed=True)
+        self.mirror.start()
+
+
+@contextlib.contextmanager
+def github_resumed(ws: Workspace, reporter: Reporter | None) -> Iterator[Reporter]:
+    """``reporter``, wrapped so that a resumed deployment's GitHub Deployment is found
+    again and brought to its final status (when its environment has ``github:``)."""
+    resumed = _Resumed(ws, reporter)
+    try:
+        yield resumed
+    finally:
+        if resumed.mirror is not None and resumed.target is not None:
+            _record(ws, resumed.mirror, resumed.target)
+
+
+def _record(ws: Workspace, mirror: DeploymentMirror, target: Target) -> None:
+    """Close ``mirror`` and record what GitHub was told, per deployment."""
+    for done in mirror.close(3 * target.timeout_s):
+        if done.github_id is None and not done.errors:
+            continue  # ended before it started (blocked under the lease): nothing to say
+        ws.store.append_event("github.deployment", done.to_json(target), deployment_id=done.deployment_id)
 
 
 def _target(ws: Workspace, env: str, settings: GitHubSettings, url: str | None) -> Target:
