@@ -7,15 +7,15 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from releasegate.cli.context import Globals
 from releasegate.errors import UsageError
-from releasegate.integrations import junit, workflow
-from releasegate.integrations.cases import Case
-from releasegate.service.ci import ci_report
-from releasegate.service.results import Outcome
+
+if TYPE_CHECKING:  # the rest is imported when there is a report to write: every deploy imports this
+    from releasegate.cli.context import Globals
+    from releasegate.integrations.cases import Case
+    from releasegate.service.results import Outcome
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ def write(g: Globals, outputs: CiOutputs, outcome: Outcome, *, what: str) -> Non
     """Write the reports of a deployment (or check) that ended with ``outcome``."""
     if not outputs.wanted or (outcome.deployment_id is None and outcome.status != "blocked"):
         return  # not confirmed at the prompt: nothing ran, nothing to report
+    from releasegate.integrations.cases import Case
+
     base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
     if outcome.deployment_id is None:  # refused before anything was recorded
         cases = [Case("policy", "policy", "policy", "failed", summary=outcome.detail or outcome.status)]
@@ -54,6 +56,7 @@ def write(g: Globals, outputs: CiOutputs, outcome: Outcome, *, what: str) -> Non
     else:
         from releasegate.cli.show_view import to_markdown
         from releasegate.errors import ReleasegateError
+        from releasegate.service.ci import ci_report
 
         try:
             report = ci_report(g.workspace, g.actor, outcome.deployment_id, relative_to=base)
@@ -66,6 +69,10 @@ def write(g: Globals, outputs: CiOutputs, outcome: Outcome, *, what: str) -> Non
 
 
 def _emit(outputs: CiOutputs, cases: list[Case], markdown: str, outcome: Outcome, *, what: str) -> None:
+    from datetime import UTC, datetime
+
+    from releasegate.integrations import junit, workflow
+
     env = outcome.environment
     if outputs.junit is not None:
         props = {"environment": env, "version": outcome.version, "status": outcome.status}

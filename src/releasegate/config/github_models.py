@@ -12,7 +12,8 @@ a rollback), so the repository's Environments page and the pull request show wha
 releasegate did.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: as in models.py, pydantic would then compile
+# each annotation from its text when a command starts.
 
 from datetime import timedelta
 
