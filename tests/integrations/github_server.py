@@ -48,6 +48,8 @@ class GitHubState:
     deployments: list[dict[str, Any]] = field(default_factory=list)
     deployment_statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     rate_limited: bool = False
+    graphql_errors: list[dict[str, Any]] = field(default_factory=list)
+    """Answered (with HTTP 200, as GitHub's GraphQL does) instead of data when set."""
     page_cap: int = 100
     """The most items a page holds, whatever per_page asks (2 forces pagination)."""
     log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
@@ -214,6 +216,9 @@ def _handler(gh: GitHubState) -> type[BaseHTTPRequestHandler]:
 
         def _graphql(self, request: dict[str, Any]) -> None:
             query, variables = request.get("query", ""), request.get("variables", {})
+            if gh.graphql_errors:
+                self._send(200, {"data": None, "errors": gh.graphql_errors})
+                return
             if "reviewThreads" not in query:
                 self._send(200, {"errors": [{"message": "Field 'x' doesn't exist on type 'Query'"}]})
                 return

@@ -173,3 +173,15 @@ def test_unreachable_github() -> None:
     done = run_driver(GitHubReview(), {"api_url": "http://127.0.0.1:9", "repository": REPO}, release=RELEASE,
                       secrets=StaticSecrets({"GITHUB_TOKEN": TOKEN}))
     assert (done.ok, done.summary) == (False, "GitHub cannot be reached at http://127.0.0.1:9: ConnectError")
+
+
+def test_an_unknown_commit_and_graphql_errors_are_said(gh: GitHubState) -> None:
+    unknown = review(gh, commit="0" * 40)
+    assert (unknown.ok, unknown.summary) == (
+        False, f"GitHub answered 422 for the pull requests of commit {'0' * 12}: No commit found for SHA: "
+        f"{'0' * 40}")
+    gh.graphql_errors = [{"type": "FORBIDDEN", "path": ["repository", "pullRequest"],
+                          "message": "Resource not accessible by integration"}]
+    refused = review(gh)
+    assert (refused.ok, refused.summary) == (
+        False, "GitHub refused the review threads of #42: Resource not accessible by integration")
