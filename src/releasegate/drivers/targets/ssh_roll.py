@@ -184,7 +184,8 @@ class Roll:
             if drain:
                 assert self.balancer is not None
                 await self.balancer.drain(host.name)
-                host.figures["drain_wait_s"] = await self._wait_drained(host)
+                host.figures["drain_wait_s"] = waited = await self._wait_drained(host)
+                self.ctx.progress(f"{host.name}: drained (its requests finished in {waited}s)")
             stage = "swap"
             answer = await call_agent(
                 host.endpoint,

@@ -114,7 +114,7 @@ async def _kill(proc: asyncio.subprocess.Process) -> None:
 
 def connection_problem(endpoint: Endpoint, stderr: str) -> str:
     """What ssh's stderr says went wrong reaching ``endpoint``, in one sentence."""
-    where = f"{endpoint.name} ({endpoint.destination}:{endpoint.port})"
+    where = f"{endpoint.destination}:{endpoint.port}"
     if "REMOTE HOST IDENTIFICATION HAS CHANGED" in stderr:
         return (
             f"{where}: its host key differs from the one in known_hosts "
@@ -147,11 +147,11 @@ async def call_agent(
     except ValueError:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise DriverError(
-            f"{endpoint.name}: releasegate on the host did not answer "
+            "releasegate on the host did not answer "
             f"({endpoint.python} -m {AGENT_MODULE} exited {result.returncode}: {tail})"
         ) from None
     if not answer.get("ok"):
-        raise DriverError(f"{endpoint.name}: {answer.get('error', 'refused')}")
+        raise DriverError(str(answer.get("error", "refused")))
     return answer
 
 
@@ -168,9 +168,8 @@ async def upload(endpoint: Endpoint, local: Path, remote: str, *, how: str, time
         return
     if "Host key verification failed" in result.stderr or "IDENTIFICATION HAS CHANGED" in result.stderr:
         raise DriverError(connection_problem(endpoint, result.stderr))
-    last = next(
-        (ln.strip() for ln in reversed(result.stderr.splitlines()) if ln.strip()), "no output"
-    )
-    raise DriverError(
-        f"{endpoint.name}: {how} of the artifact to {remote} failed (exit {result.returncode}): {last}"
-    )
+    lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip()]
+    # rsync and scp say what went wrong first ("rsync: ... No space left on device (28)"),
+    # then sum up ("rsync error: error in file IO (code 11)")
+    reason = next((ln for ln in lines if ln.startswith(f"{how}: ")), lines[-1] if lines else "no output")
+    raise DriverError(f"{how} of the artifact to {remote} failed (exit {result.returncode}): {reason}")
