@@ -17,13 +17,15 @@ import shutil
 import sys
 import tarfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from releasegate.drivers.api import BackupInfo, ConfirmationInfo, Release, StepContext
-from releasegate.drivers.targets import local_control, local_releases
-from releasegate.drivers.targets.local import LocalOptions, LocalTarget
+from releasegate.drivers.targets import local_releases
 from releasegate.drivers.targets.ssh_artifact import sha256_file
 from releasegate.errors import DriverError
+
+if TYPE_CHECKING:  # imported when a swap needs them: prepare and install stay quick
+    from releasegate.drivers.api import BackupInfo, ConfirmationInfo, StepContext
+    from releasegate.drivers.targets.local import LocalOptions
 
 
 class _Plain:
@@ -105,6 +107,9 @@ def install(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _target(request: dict[str, Any]) -> tuple[LocalOptions, StepContext]:
+    from releasegate.drivers.api import Release, StepContext
+    from releasegate.drivers.targets.local import LocalOptions
+
     root = Path(request["dir"]).expanduser().absolute()
     raw = {**request.get("app", {}), "app": ".", "versions": "versions/{version}", "state_dir": "state"}
     opts = LocalOptions.model_validate(raw)
@@ -123,6 +128,8 @@ def _target(request: dict[str, Any]) -> tuple[LocalOptions, StepContext]:
 
 
 async def swap(request: dict[str, Any]) -> dict[str, Any]:
+    from releasegate.drivers.targets.local import LocalTarget
+
     opts, ctx = _target(request)
     result = await LocalTarget().deploy(opts, ctx)
     return {"ok": result.ok, "error": result.summary, "summary": result.summary,
@@ -130,12 +137,16 @@ async def swap(request: dict[str, Any]) -> dict[str, Any]:
 
 
 async def current(request: dict[str, Any]) -> dict[str, Any]:
+    from releasegate.drivers.targets import local_control
+
     root = Path(request["dir"]).expanduser().absolute()
     found = await local_control.status(root / "state")
     return {"ok": True, "version": found.version if found else None}
 
 
 async def stop(request: dict[str, Any]) -> dict[str, Any]:
+    from releasegate.drivers.targets.local import LocalTarget
+
     opts, ctx = _target(request)
     await LocalTarget().stop(opts, ctx)
     return {"ok": True}
