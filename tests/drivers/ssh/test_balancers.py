@@ -13,18 +13,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.haproxy import RunningHaproxy, running_haproxy
+from tests.support.sshd import wait_until
 
 from releasegate.drivers.balancers import BalancerSpec
 from releasegate.drivers.balancers.api import open_balancer
 from releasegate.drivers.checks.lb_healthy import LbHealthy
 from releasegate.drivers.checks.lb_maintenance import LbMaintenance
 from releasegate.testing import make_context, run_driver
-from tests.support.haproxy import RunningHaproxy, running_haproxy
-from tests.support.sshd import wait_until
 
 
 class _Ok(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         body = b'{"version": "1.0.0"}'
         self.send_response(200)
         self.send_header("content-length", str(len(body)))

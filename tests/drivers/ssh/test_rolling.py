@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.drivers.ssh.conftest import deployer
 from tests.support.haproxy import running_haproxy
 from tests.support.sshd import Fleet, fleet
@@ -77,7 +76,8 @@ def test_rolling_deploy_of_three_behind_haproxy_fails_no_request(
         assert host["status"] == "switched"
         assert host["previous"] == "1.0.0"
         assert host["drained"] is True
-        assert isinstance(host["swap_s"], float) and host["swap_s"] > 0
+        assert isinstance(host["swap_s"], float)
+        assert host["swap_s"] > 0
         assert host["shipped"] == "rsync"
     assert back.summary == "rolled back to 1.0.0 on 3 of 3 hosts"
     assert all(h["shipped"] == "already there" for h in _hosts(back.evidence["hosts"]).values())
