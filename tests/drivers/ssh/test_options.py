@@ -84,3 +84,21 @@ def test_the_agent_refuses_an_archive_whose_hash_differs(tmp_path: Path) -> None
 def test_the_agent_refuses_a_version_that_is_not_a_plain_name(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="not a plain name"):
         ssh_agent.prepare({"dir": str(tmp_path), "version": "../etc", "sha256": "x"})
+
+
+def test_the_walkthroughs_three_host_config_is_valid() -> None:
+    import re
+
+    import yaml
+
+    from releasegate.drivers.checks.lb_healthy import LbHealthyOptions
+
+    text = (Path(__file__).parents[3] / "docs" / "ssh-target.md").read_text()
+    blocks = re.findall(r"^```yaml\n(.*?)^```", text, re.S | re.M)
+    three = yaml.safe_load(next(b for b in blocks if b.startswith("x-lb:")))
+    production = three["environments"]["production"]
+    opts = SshOptions.model_validate(production["target"]["with"])
+    assert [h.name for h in opts.hosts] == ["web1", "web2", "web3"]
+    assert opts.balancer is not None
+    assert opts.balancer.uses == "haproxy"
+    LbHealthyOptions.model_validate(production["gates"][0]["with"])

@@ -20,6 +20,14 @@ ROOT = Path(__file__).resolve().parents[3]
 LOADGEN = ROOT / "benchmarks" / "loadgen.py"
 
 
+# the per-host smoke command: the host at {address}:{port} must serve {version}
+SMOKE = (
+    "import json, sys, urllib.request; "
+    "body = urllib.request.urlopen('http://{address}:{port}/monitoring/version').read(); "
+    "sys.exit(0 if json.loads(body)['version'] == '{version}' else 1)"
+)
+
+
 def _versions(group: Fleet) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for host in group.hosts:
@@ -113,7 +121,10 @@ def test_max_failed_hosts_lets_the_roll_go_on_past_a_dead_host(
     workdir: Path, tmp_path: Path
 ) -> None:
     with fleet(tmp_path / "fleet", 3) as group:
-        deploy, _ = deployer(workdir, group.options(max_failed_hosts=1, batch=2))
+        smoke = [sys.executable, "-c", SMOKE]
+        deploy, _ = deployer(
+            workdir, group.options(max_failed_hosts=1, batch=2, transfer="scp", smoke=smoke)
+        )
         assert deploy("1.0.0").ok
         group.hosts[1].kill()
         result = deploy("2.0.0")
@@ -125,6 +136,7 @@ def test_max_failed_hosts_lets_the_roll_go_on_past_a_dead_host(
     )
     hosts = _hosts(result.evidence["hosts"])
     assert (hosts["web2"]["status"], hosts["web2"]["stage"]) == ("failed", "ship")
+    assert hosts["web1"]["shipped"] == hosts["web3"]["shipped"] == "scp"
     assert hosts["web1"]["batch"] == hosts["web3"]["batch"] == 1  # the dead host left out
 
 
