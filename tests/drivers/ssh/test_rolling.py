@@ -130,6 +130,13 @@ def test_max_failed_hosts_lets_the_roll_go_on_past_a_dead_host(
         result = deploy("2.0.0")
         assert result.ok, result.summary
         assert _versions(group) == {"web1": "2.0.0", "web2": None, "web3": "2.0.0"}
+        group.hosts[1].start()  # back up: deploying again switches only the host left behind
+        again = deploy("2.0.0")
+        assert again.summary == "deployed 2.0.0 on 3 of 3 hosts (2 already served it)"
+        assert _versions(group) == {"web1": "2.0.0", "web2": "2.0.0", "web3": "2.0.0"}
+        assert [h["status"] for h in _hosts(again.evidence["hosts"]).values()] == [
+            "unchanged", "switched", "unchanged",
+        ]
     assert result.summary.startswith(
         "deployed 2.0.0 on 2 of 3 hosts; 1 failed (max_failed_hosts 1): web2: "
         f"root@127.0.0.3:{group.hosts[1].ssh_port}: ssh failed: ssh: connect to host 127.0.0.3 "

@@ -154,8 +154,8 @@ async def stop(request: dict[str, Any]) -> dict[str, Any]:
 
 async def handle(request: dict[str, Any]) -> dict[str, Any]:
     op = request.get("op")
-    if op == "prepare":
-        return prepare(request)
+    if op == "prepare":  # with the live version: a host already serving it is left alone
+        return {**prepare(request), "live": (await current(request))["version"]}
     if op == "install":
         return install(request)
     if op == "swap":

@@ -15,8 +15,8 @@ from releasegate.drivers.targets.ssh_transport import Endpoint
 
 @dataclass
 class HostRun:
-    """A host's part in one roll. ``status``: pending, shipped, switched, failed,
-    rolled back, rollback failed, not reached."""
+    """A host's part in one roll. ``status``: pending, shipped, switched, unchanged (it
+    already served the version), failed, rolled back, rollback failed, not reached."""
 
     spec: HostSpec
     endpoint: Endpoint
@@ -29,6 +29,8 @@ class HostRun:
     """Where it failed: connect, ship, drain, swap, health, smoke, ready."""
     error: str | None = None
     previous: str | None = None
+    live: str | None = None
+    """The version it served before the roll (None: nothing, or not known)."""
     switched_at: float | None = None
     figures: dict[str, JsonValue] = field(default_factory=dict)
 

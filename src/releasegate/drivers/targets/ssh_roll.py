@@ -72,6 +72,9 @@ class Roll:
         if self._too_many_failed():
             return self._result(False, "could not ship to enough hosts; no host was switched")
         size = parse_batch(self.opts.batch, len(self.hosts))
+        for host in self.hosts:
+            if host.status == "shipped" and host.live == self.version:
+                host.status, host.previous = "unchanged", host.live  # e.g. a re-run after a failure
         todo = [h for h in self.hosts if h.status == "shipped"]
         for number, start in enumerate(range(0, len(todo), size), 1):
             batch = todo[start : start + size]
@@ -117,11 +120,13 @@ class Roll:
         t0 = time.monotonic()
         try:
             if archive is None:
-                await call_agent(host.endpoint, self._request(host, "current"), timeout=timeout)
+                answer = await call_agent(host.endpoint, self._request(host, "current"), timeout=timeout)
+                host.live = answer.get("version")
             else:
                 digest = str(self.artifact["sha256"])
                 ask = {**self._request(host, "prepare"), "sha256": digest}
-                have = (await call_agent(host.endpoint, ask, timeout=timeout))["have"]
+                answer = await call_agent(host.endpoint, ask, timeout=timeout)
+                have, host.live = bool(answer["have"]), answer.get("live")
                 if not have:
                     remote = f"{host.dir}/incoming/{self.version}.tar"
                     await upload(host.endpoint, archive, remote, how=self.opts.transfer,
@@ -312,10 +317,13 @@ class Roll:
 
     def _result(self, ok: bool, how: str) -> StepResult:
         failed = [h for h in self.hosts if h.status == "failed"]
-        live = [h for h in self.hosts if h.status == "switched"]
+        live = [h for h in self.hosts if h.status in ("switched", "unchanged")]
+        unchanged = sum(h.status == "unchanged" for h in self.hosts)
         verb = "deployed" if self.action == "deploy" else "rolled back to"
         if ok:
             summary = f"{verb} {self.version} on {len(live)} of {len(self.hosts)} hosts"
+            if unchanged:
+                summary += f" ({unchanged} already served it)"
             if failed:
                 summary += f"; {len(failed)} failed (max_failed_hosts {self.opts.max_failed_hosts}): "
                 summary += "; ".join(f"{h.name}: {h.error}" for h in failed)
