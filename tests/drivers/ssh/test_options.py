@@ -28,8 +28,17 @@ def test_a_bad_batch_says_how_to_write_one(value: int | str) -> None:
 
 def test_hosts_are_cut_in_order() -> None:
     opts = SshOptions.model_validate({"hosts": [f"web{i}" for i in range(1, 10)], "batch": "25%"})
-    assert [[h.name for h in b] for b in batches(opts.hosts, opts.batch)] == [
+    assert [[h.name for h in b] for b in batches(opts.hosts, opts.batch, lambda h: h.group)] == [
         ["web1", "web2", "web3"], ["web4", "web5", "web6"], ["web7", "web8", "web9"],
+    ]
+
+
+def test_groups_roll_one_after_another_and_a_batch_stays_in_its_group() -> None:
+    hosts = [{"host": f"eu{i}", "group": "eu"} for i in (1, 2, 3)]
+    hosts[1:1] = [{"host": "us1", "group": "us"}, {"host": "us2", "group": "us"}]
+    opts = SshOptions.model_validate({"hosts": hosts, "batch": "50%"})
+    assert [[h.name for h in b] for b in batches(opts.hosts, opts.batch, lambda h: h.group)] == [
+        ["eu1", "eu2"], ["eu3"], ["us1"], ["us2"],
     ]
 
 

@@ -58,4 +58,4 @@ def test_a_deployment_records_every_hosts_part_and_the_balancers_health(
         ("web1", 1, "switched", "1.0.0"), ("web2", 1, "switched", "1.0.0"),
         ("web3", 2, "switched", "1.0.0"),
     ]
-    assert release["evidence"]["batch"] == 2
+    assert release["evidence"]["batches"] == [["web1", "web2"], ["web3"]]

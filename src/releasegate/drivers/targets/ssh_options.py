@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
@@ -18,6 +19,7 @@ from releasegate.config.types import Duration
 from releasegate.drivers.api import Options
 from releasegate.drivers.balancers import BalancerSpec
 
+T = TypeVar("T")
 _PERCENT = re.compile(r"^\s*(\d{1,3})\s*%\s*$")
 # OpenSSH options that would switch off the host-key check or the known_hosts file
 _UNSAFE = re.compile(
@@ -42,6 +44,11 @@ class HostSpec(Options):
     server: str | None = Field(
         None, description="The load balancer's name for this host (default: `host`)."
     )
+    group: str | None = Field(
+        None,
+        description="Hosts of a group are rolled together, groups one after another "
+        "(in the order they first appear); `batch` applies within each group.",
+    )
 
     @property
     def name(self) -> str:
@@ -53,7 +60,8 @@ class SshOptions(Options):
 
     hosts: list[HostSpec] = Field(
         min_length=1,
-        description="The hosts, in rolling order: names, or `{host, port, user, address, server}`.",
+        description="The hosts, in rolling order: names, or "
+        "`{host, port, user, address, server, group}`.",
     )
     batch: int | str = Field(
         1, description="Hosts switched at a time: `1`, `N`, or a share like `25%` (rounded up)."
@@ -179,10 +187,17 @@ def parse_batch(value: int | str, hosts: int) -> int:
     raise ValueError(f"batch {value!r} is not a number of hosts or a share like 25%")
 
 
-def batches(hosts: list[HostSpec], value: int | str) -> list[list[HostSpec]]:
-    """``hosts`` in order, cut into batches of :func:`parse_batch` hosts."""
-    size = parse_batch(value, len(hosts))
-    return [hosts[i : i + size] for i in range(0, len(hosts), size)]
+def batches(items: list[T], value: int | str, group: Callable[[T], str | None]) -> list[list[T]]:
+    """``items`` cut into batches: group by group (in the order groups first appear), each
+    group in batches of :func:`parse_batch` of its own size; a batch never spans groups."""
+    groups: dict[str | None, list[T]] = {}
+    for item in items:
+        groups.setdefault(group(item), []).append(item)
+    cut: list[list[T]] = []
+    for members in groups.values():
+        size = parse_batch(value, len(members))
+        cut += [members[i : i + size] for i in range(0, len(members), size)]
+    return cut
 
 
 def app_options(opts: SshOptions, *, address: str) -> dict[str, JsonValue]:

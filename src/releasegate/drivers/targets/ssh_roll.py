@@ -29,7 +29,7 @@ from releasegate.drivers.balancers.api import Balancer, open_balancer
 from releasegate.drivers.process import run_command, substitute
 from releasegate.drivers.targets import ssh_artifact
 from releasegate.drivers.targets.ssh_hosts import HostRun, host_runs
-from releasegate.drivers.targets.ssh_options import SshOptions, parse_batch
+from releasegate.drivers.targets.ssh_options import SshOptions, batches
 from releasegate.drivers.targets.ssh_transport import call_agent, upload
 from releasegate.errors import DriverError
 
@@ -59,6 +59,7 @@ class Roll:
         self.balancer: Balancer | None = open_balancer(opts.balancer, ctx) if opts.balancer else None
         self.artifact: dict[str, JsonValue] = {}
         self.rolled_back: list[str] = []
+        self.batches: list[list[str]] = []
         self.started = time.monotonic()
 
     # -- the whole roll ---------------------------------------------------------------------
@@ -71,13 +72,13 @@ class Roll:
         await self._ship_all(archive)
         if self._too_many_failed():
             return self._result(False, "could not ship to enough hosts; no host was switched")
-        size = parse_batch(self.opts.batch, len(self.hosts))
         for host in self.hosts:
             if host.status == "shipped" and host.live == self.version:
                 host.status, host.previous = "unchanged", host.live  # e.g. a re-run after a failure
         todo = [h for h in self.hosts if h.status == "shipped"]
-        for number, start in enumerate(range(0, len(todo), size), 1):
-            batch = todo[start : start + size]
+        cut = batches(todo, self.opts.batch, lambda h: h.spec.group)
+        self.batches = [[h.name for h in batch] for batch in cut]
+        for number, batch in enumerate(cut, 1):
             for host in batch:
                 host.batch = number
             self.ctx.progress(f"batch {number}: {', '.join(h.name for h in batch)}")
@@ -86,8 +87,9 @@ class Roll:
                 # a failed host that already runs the version goes back on its own
                 await self._roll_back([h for h in batch if h.status == "failed"])
             else:
-                for host in todo[start + size :]:
-                    host.status = "not reached"
+                for later in cut[number:]:
+                    for host in later:
+                        host.status = "not reached"
                 await self._roll_back(self.hosts)
                 return self._result(False, "stopped")
         return self._result(True, "done")
@@ -340,7 +342,8 @@ class Roll:
         evidence: dict[str, JsonValue] = {
             "version": self.version,
             "action": self.action,
-            "batch": parse_batch(self.opts.batch, len(self.hosts)),
+            "batch": self.opts.batch,
+            "batches": [list(b) for b in self.batches],
             "max_failed_hosts": self.opts.max_failed_hosts,
             "failed_hosts": [h.name for h in failed],
             "rolled_back": list(self.rolled_back),
