@@ -4,6 +4,7 @@ through it."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import subprocess
 import sys
@@ -13,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.drivers.ssh.conftest import deployer
-from tests.support.haproxy import running_haproxy
-from tests.support.sshd import Fleet, fleet
+from tests.support.haproxy import RunningHaproxy, running_haproxy
+from tests.support.sshd import Fleet, fleet, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 LOADGEN = ROOT / "benchmarks" / "loadgen.py"
@@ -207,3 +208,36 @@ def test_a_version_failing_its_health_check_leaves_every_host_on_the_old_one(
     )
     assert _hosts(result.evidence["hosts"])["web2"]["status"] == "not reached"
     assert result.evidence["rolled_back"] == []
+
+
+def test_a_drained_host_is_swapped_only_once_its_requests_in_flight_are_done(
+    workdir: Path, tmp_path: Path
+) -> None:
+    with fleet(tmp_path / "fleet", 2) as group:
+        first, _ = deployer(workdir, group.options())
+        assert first("1.0.0").ok
+        servers = [(h.name, h.address, group.app_port) for h in group.hosts]
+        with running_haproxy(servers, tmp_path) as lb:
+            deploy, _ = deployer(
+                workdir, group.options(balancer={"uses": "haproxy", "with": lb.options()})
+            )
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                # round robin: one request on each host, outlasting the artifact's shipping
+                slow = [pool.submit(httpx.get, lb.url + "/slow?s=10", timeout=30) for _ in range(2)]
+                wait_until(lambda: sum(int(r["scur"]) for r in _stat(lb)) == 2, timeout=10,
+                           what="both slow requests did not reach a server")
+                result = deploy("2.0.0")
+                answers = [f.result() for f in slow]
+    assert result.ok, result.summary
+    assert [a.status_code for a in answers] == [200, 200]
+    assert sorted(a.json()["version"] for a in answers) == ["1.0.0", "1.0.0"]
+    hosts = _hosts(result.evidence["hosts"])
+    assert hosts["web1"]["drained"] is True
+    assert 1.0 < float(hosts["web1"]["drain_wait_s"]) < 10  # type: ignore[arg-type]
+
+
+def _stat(lb: RunningHaproxy) -> list[dict[str, str]]:
+    lines = lb.ask("show stat").lstrip("# ").splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return [r for r in rows if r["pxname"] == "app" and r["svname"] not in ("FRONTEND", "BACKEND")]
