@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import shutil
 import signal
@@ -121,6 +122,7 @@ def main() -> int:
             (work / "versions" / version).mkdir(parents=True)
             shutil.copy(APP, work / "versions" / version / "app.py")
         print(f"load_rate: {args.rate:g} requests/s")
+        print(f"loadavg_start: {os.getloadavg()[0]:.1f}")
         for size in (int(s) for s in args.sizes.split(",")):
             for batch in (int(b) for b in args.batches.split(",")):
                 with fleet(root / f"fleet-{size}-{batch}", size) as group:
@@ -155,6 +157,7 @@ def main() -> int:
                             print(f"hosts{size}_naive_wall: {naive['wall_s']:.1f} s")
                             print(f"hosts{size}_naive_errors: {naive['errors']}")
                         sys.stdout.flush()
+        print(f"loadavg_end: {os.getloadavg()[0]:.1f}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -111,3 +111,19 @@ def test_the_walkthroughs_three_host_config_is_valid() -> None:
     assert opts.balancer is not None
     assert opts.balancer.uses == "haproxy"
     LbHealthyOptions.model_validate(production["gates"][0]["with"])
+
+
+def test_a_version_that_is_not_a_plain_name_is_refused_before_any_host_is_reached(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from releasegate.drivers.api import Release
+    from releasegate.drivers.targets.ssh import SshTarget
+    from releasegate.testing import make_context
+
+    opts = SshOptions.model_validate({"hosts": ["web1.invalid"], "connect_timeout": "1s"})
+    ctx = make_context(release=Release("production", "../../etc"), workdir=tmp_path)
+    result = asyncio.run(SshTarget().deploy(opts, ctx))
+    assert not result.ok
+    assert "version '../../etc' is not a plain name" in result.summary

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tarfile
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def build(source: Path, out: Path) -> tuple[Path, str, int]:
     if not source.is_dir():
         raise DriverError(f"ssh target: the version's files are not at {source}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".part")
+    # two environments may pack the same version at once: each writes its own file
+    partial = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
         for root, dirs, files in os.walk(source):
             dirs[:] = sorted(d for d in dirs if d not in _IGNORED)
@@ -42,8 +44,9 @@ def build(source: Path, out: Path) -> tuple[Path, str, int]:
                 path = Path(root, name)
                 rel = path.relative_to(source).as_posix()
                 tar.add(path, arcname=rel, recursive=False, filter=_normalised)
+    digest, size = sha256_file(partial), partial.stat().st_size
     os.replace(partial, out)
-    return out, sha256_file(out), out.stat().st_size
+    return out, digest, size
 
 
 def sha256_file(path: Path) -> str:

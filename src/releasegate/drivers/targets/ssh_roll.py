@@ -27,7 +27,7 @@ from pydantic import JsonValue
 from releasegate.drivers.api import StepContext, StepResult
 from releasegate.drivers.balancers.api import Balancer, open_balancer
 from releasegate.drivers.process import run_command, substitute
-from releasegate.drivers.targets import ssh_artifact
+from releasegate.drivers.targets import local_releases, ssh_artifact
 from releasegate.drivers.targets.ssh_hosts import HostRun, host_runs
 from releasegate.drivers.targets.ssh_options import SshOptions, batches
 from releasegate.drivers.targets.ssh_transport import call_agent, upload
@@ -66,6 +66,8 @@ class Roll:
 
     async def run(self) -> StepResult:
         try:
+            # checked before the version is put into any path, here or on a host
+            local_releases.release_dir(self.ctx.state_dir / "ssh" / "artifacts", self.version)
             archive = self._pack()
         except DriverError as exc:
             return StepResult(ok=False, summary=str(exc))
