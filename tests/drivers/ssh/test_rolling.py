@@ -159,6 +159,17 @@ def test_a_host_whose_key_changed_is_refused_before_anything_is_switched(
         assert not result.ok
         assert _versions(group) == {"web1": "1.0.0", "web2": "1.0.0", "web3": "1.0.0"}
         port = group.hosts[1].ssh_port
+        # a host missing from known_hosts is refused as well (never trusted on first use)
+        kept = [ln for ln in group.known_hosts.read_text().splitlines() if "127.0.0.3" not in ln]
+        group.known_hosts.write_text("\n".join(kept) + "\n")
+        unknown = deploy("2.0.0")
+        assert not unknown.ok
+        assert _versions(group) == {"web1": "1.0.0", "web2": "1.0.0", "web3": "1.0.0"}
+    assert unknown.evidence["failed_hosts"] == ["web2"]
+    assert unknown.summary.endswith(
+        f"web2 at ship: root@127.0.0.3:{port}: its host key is not in known_hosts; refused. "
+        "Add it after checking its fingerprint (ssh-keyscan)"
+    )
     assert result.summary == (
         "deploy of 2.0.0 could not ship to enough hosts; no host was switched: 1 of 3 hosts "
         f"failed (max_failed_hosts 0); web2 at ship: root@127.0.0.3:{port}: its host "
@@ -183,6 +194,7 @@ def test_a_host_whose_disk_refuses_the_artifact_fails_cleanly(
             result = deploy("1.0.0")
             assert not result.ok
             assert _versions(group) == {"web1": None, "web2": None}
+            assert list((full / "incoming").iterdir()) == []  # the part shipped was removed
         finally:
             subprocess.run(["umount", "-l", str(full)], check=True, timeout=30)
     assert result.summary.startswith(

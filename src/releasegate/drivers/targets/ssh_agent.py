@@ -2,7 +2,8 @@
 
 ``python -m releasegate.drivers.targets.ssh_agent`` reads one JSON request on stdin and
 prints one JSON answer: ``prepare`` (make the directories, say whether the version is already
-installed), ``install`` (check the shipped archive's sha256, unpack it), ``swap`` (the
+installed), ``install`` (check the shipped archive's sha256, unpack it), ``discard`` (remove a
+half-shipped archive), ``swap`` (the
 ``local`` target's zero-downtime swap, its supervisor running on this host), ``current``,
 ``stop``. Failures are answers (``{"ok": false, "error": ...}``), never tracebacks, so the
 controller can say what happened on which host.
@@ -158,6 +159,10 @@ async def handle(request: dict[str, Any]) -> dict[str, Any]:
         return {**prepare(request), "live": (await current(request))["version"]}
     if op == "install":
         return install(request)
+    if op == "discard":  # a transfer that failed half-way: its part must not fill the disk
+        root, installed = _paths(request)
+        (root / "incoming" / f"{installed.name}.tar").unlink(missing_ok=True)
+        return {"ok": True}
     if op == "swap":
         return await swap(request)
     if op == "current":

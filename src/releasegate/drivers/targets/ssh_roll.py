@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -133,8 +134,13 @@ class Roll:
                 have, host.live = bool(answer["have"]), answer.get("live")
                 if not have:
                     remote = f"{host.dir}/incoming/{self.version}.tar"
-                    await upload(host.endpoint, archive, remote, how=self.opts.transfer,
-                                 timeout=timeout + 240)
+                    try:
+                        await upload(host.endpoint, archive, remote, how=self.opts.transfer,
+                                     timeout=timeout + 240)
+                    except DriverError:
+                        with contextlib.suppress(DriverError):
+                            await call_agent(host.endpoint, {**ask, "op": "discard"}, timeout=timeout)
+                        raise
                     await call_agent(host.endpoint, {**ask, "op": "install"}, timeout=timeout + 60)
                 host.figures["shipped"] = "already there" if have else self.opts.transfer
         except DriverError as exc:
