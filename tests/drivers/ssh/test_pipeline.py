@@ -1,6 +1,6 @@
 """A deployment through the application layer with the ssh target behind HAProxy: the
 "Load balancer healthy" gate, the rolling release, each host's part in the stored evidence,
-and ``status`` reading the version every host serves."""
+``status`` reading the version every host serves, and ``target stop`` stopping every host."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tests.drivers.ssh.conftest import deployer
 from tests.support.haproxy import running_haproxy
 from tests.support.sshd import fleet
 
-from releasegate.service import deployments, records, show
+from releasegate.service import deployments, records, show, targets
 from releasegate.service.workspace import Workspace
 
 
@@ -46,6 +46,8 @@ def test_a_deployment_records_every_hosts_part_and_the_balancers_health(
                 shown = show.show(ws, actor, 1)
                 [row] = records.status(ws, actor, "production").environments
                 assert row.attention is None
+                targets.stop(ws, actor, "production")  # `releasegate target stop`
+                assert [h.supervisor_pid() for h in group.hosts] == [None, None, None]
             finally:
                 ws.close()
     [item] = shown["checklist"]  # type: ignore[misc]

@@ -4,6 +4,7 @@ through it."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import json
 import subprocess
@@ -16,6 +17,11 @@ import pytest
 from tests.drivers.ssh.conftest import deployer
 from tests.support.haproxy import RunningHaproxy, running_haproxy
 from tests.support.sshd import Fleet, fleet, wait_until
+
+from releasegate.drivers.api import Release
+from releasegate.drivers.targets.ssh import SshTarget
+from releasegate.drivers.targets.ssh_options import SshOptions
+from releasegate.testing import make_context
 
 ROOT = Path(__file__).resolve().parents[3]
 LOADGEN = ROOT / "benchmarks" / "loadgen.py"
@@ -131,6 +137,11 @@ def test_max_failed_hosts_lets_the_roll_go_on_past_a_dead_host(
         result = deploy("2.0.0")
         assert result.ok, result.summary
         assert _versions(group) == {"web1": "2.0.0", "web2": None, "web3": "2.0.0"}
+        raw = group.options()
+        ctx = make_context(release=Release("production", "x"), workdir=workdir)
+        versions = asyncio.run(SshTarget().versions(SshOptions.model_validate(raw), ctx))
+        assert versions == {"web1": "2.0.0", "web2": None, "web3": "2.0.0"}
+        assert asyncio.run(SshTarget().current(SshOptions.model_validate(raw), ctx)) is None
         group.hosts[1].start()  # back up: deploying again switches only the host left behind
         again = deploy("2.0.0")
         assert again.summary == "deployed 2.0.0 on 3 of 3 hosts (2 already served it)"
