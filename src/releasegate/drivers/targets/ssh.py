@@ -64,13 +64,19 @@ class SshTarget:
         """Stop the app on every host (its supervisor and every version it runs)."""
         opts = _opts(options)
         hosts = host_runs(opts, ctx)
-        await asyncio.gather(
+        answers = await asyncio.gather(
             *(
                 call_agent(h.endpoint, {"op": "stop", "dir": h.dir, "version": "-",
                                         "app": h.app}, timeout=120)
                 for h in hosts
-            )
+            ),
+            return_exceptions=True,
         )
+        # every host is asked, whichever fail; then the failures are reported together
+        failed = [f"{h.name}: {a}" for h, a in zip(hosts, answers, strict=True)
+                  if isinstance(a, BaseException)]
+        if failed:
+            raise DriverError("ssh target: could not stop " + "; ".join(failed))
 
 
 def _opts(options: api.Options) -> SshOptions:
