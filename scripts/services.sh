@@ -12,6 +12,11 @@ command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -q 
 # prometheus backs the prometheus source's tests; hey sits beside the probe in benchmarks/bench_probe.py
 command -v prometheus >/dev/null || { apt-get update -qq && apt-get install -y -q prometheus; }
 command -v hey >/dev/null || { apt-get update -qq && apt-get install -y -q hey; }
+# the ssh target's tests start their own sshd per loopback host and an HAProxy in front
+# (tests/support/sshd.py, tests/support/haproxy.py); rsync ships the artifact
+[ -x /usr/sbin/sshd ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server; }
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { apt-get update -qq && apt-get install -y -q haproxy; }
+command -v rsync >/dev/null || { apt-get update -qq && apt-get install -y -q rsync; }
 
 wait_for() {  # name, check command...
   local name=$1; shift

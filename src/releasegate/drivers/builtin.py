@@ -34,6 +34,9 @@ BUILTINS: tuple[tuple[DriverKind, str, str, str], ...] = (
     ("step", "github-review", f"{_CHECKS}.github_review", "GitHubReview"),
     ("target", "command", "releasegate.drivers.targets.command", "CommandTarget"),
     ("target", "local", "releasegate.drivers.targets.local", "LocalTarget"),
+    ("target", "ssh", "releasegate.drivers.targets.ssh", "SshTarget"),
+    ("step", "lb-healthy", f"{_CHECKS}.lb_healthy", "LbHealthy"),
+    ("step", "lb-maintenance", f"{_CHECKS}.lb_maintenance", "LbMaintenance"),
 )
 
 # Verification: the metric sources and the steps built on them (docs/verification.md).
