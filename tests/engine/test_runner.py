@@ -243,7 +243,11 @@ def test_cancelling_mid_deploy_rolls_back_and_records_cancelled(
 
     async def run_and_cancel() -> None:
         task = asyncio.ensure_future(engine.deploy(engine.plan("staging", "1.0.0")))
-        await asyncio.sleep(0.5)
+        # cancel once the soak step has started (a busy machine may take a while to get there)
+        deadline = asyncio.get_running_loop().time() + 20
+        while not (log.exists() and "start 1.0.0" in log.read_text()):
+            assert asyncio.get_running_loop().time() < deadline, "the soak step never started"
+            await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
