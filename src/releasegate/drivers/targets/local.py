@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from releasegate.config.types import Duration
 from releasegate.drivers import api
@@ -107,14 +107,22 @@ class LocalOptions(Options):
         "`.releasegate/local/<environment>`).",
     )
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> LocalOptions:
-        kinds = [k for k in ("asgi", "wsgi", "command") if getattr(self, k) is not None]
-        if len(kinds) > 1:
-            raise ValueError(f"give one of asgi, wsgi, command, not {' and '.join(kinds)}")
-        if self.python is not None and self.venv is not None:
+    # field validators, not one model validator: each error is reported beside every
+    # other problem of the options (a model validator runs only when the fields are valid)
+    @field_validator("wsgi", "command")
+    @classmethod
+    def _one_kind(cls, value: object, info: ValidationInfo) -> object:
+        earlier = [k for k in ("asgi", "wsgi") if k != info.field_name and info.data.get(k)]
+        if value is not None and earlier:
+            raise ValueError(f"give one of asgi, wsgi, command, not {earlier[0]} and {info.field_name}")
+        return value
+
+    @field_validator("venv")
+    @classmethod
+    def _one_interpreter(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("python") is not None:
             raise ValueError("give python or venv, not both")
-        return self
+        return value
 
 
 class LocalTarget:
