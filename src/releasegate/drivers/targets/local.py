@@ -170,6 +170,20 @@ class LocalTarget:
             # the supervisor drains its versions, then exits: wait for that, bounded
             await local_control.wait_gone(pid, timeout=opts.drain_timeout.total_seconds() + 10)
 
+    async def supervisor_command(self, options: api.Options, ctx: StepContext) -> dict[str, object]:
+        """How a service manager runs this environment's supervisor in the foreground (what
+        ``releasegate target systemd-unit`` writes): argv, listening address, state dir and
+        how long a stop may take."""
+        opts = _opts(options)
+        directory = state_dir(opts, ctx)
+        return {
+            "argv": local_control.supervisor_argv(directory, opts.host, opts.port, foreground=True),
+            "host": opts.host,
+            "port": opts.port,
+            "state_dir": str(directory),
+            "stop_timeout_s": opts.drain_timeout.total_seconds() + 15,
+        }
+
     async def _swap_to(
         self, opts: LocalOptions, ctx: StepContext, version: str, action: str
     ) -> StepResult:
