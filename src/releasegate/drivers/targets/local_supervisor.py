@@ -98,6 +98,7 @@ class Supervisor:
             if self.maintenance:
                 new.tell(f"maintenance on {self.retry_after}")
             new.tell("admit")
+            log.info("%s healthy after %.2fs, admitted", spec.version, healthy)
             new.state = "live"
             old, self.live = self.live, new
             self.swaps += 1
