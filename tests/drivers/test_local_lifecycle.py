@@ -114,10 +114,17 @@ def test_status_restart_stop_and_start_through_the_cli(ws: Workspace) -> None:
     with pytest.raises(httpx.ConnectError):
         ws.version()
 
-    assert ws.rg("target", "start", "test").returncode == 0
+    assert ws.rg("target", "stop", "test").returncode == 0  # stopping twice is fine
+    # restart of a stopped target (after a reboot) starts it
+    restarted = ws.rg("target", "restart", "test")
+    assert restarted.returncode == 0, restarted.stderr
     assert ws.version() == "1.0.0"
-    history = ws.rg("--json", "history", "test")
-    assert history.returncode == 0
+    # start on a running target: fresh processes of the same version
+    before = ws.status()[1]["processes"]
+    assert ws.rg("target", "start", "test").returncode == 0
+    after = ws.status()[1]["processes"]
+    assert ws.version() == "1.0.0"
+    assert {p["pid"] for p in before}.isdisjoint(p["pid"] for p in after)  # type: ignore[union-attr]
 
 
 _SWAP_BY_HAND = """

@@ -68,9 +68,16 @@ def restart(ws: Workspace, actor: Actor, env: str) -> Done:
     check_environment(list(ws.config.environments), env)
     if ws.store.live_version(env) is None:
         raise UsageError(f"nothing is recorded live in {env}: deploy it (or adopt what runs)")
-    stop(ws, actor, env)
+    if _running(ws, actor, env):  # a stopped target (after a reboot) is only started
+        stop(ws, actor, env)
     done = start(ws, actor, env)
     return Done(None, done.text.replace(" started ", " restarted ", 1), done.data)
+
+
+def _running(ws: Workspace, actor: Actor, env: str) -> bool:
+    """Whether the target runs; a target that cannot say is taken as running."""
+    call = ws.engine(actor).target_call(env, "status")
+    return call is None or asyncio.run(_awaited(call)) is not None
 
 
 @dataclass(frozen=True)

@@ -161,9 +161,12 @@ class LocalTarget:
         return StepResult(ok=True, summary=f"maintenance mode {'on' if on else 'off'}")
 
     async def stop(self, options: api.Options, ctx: StepContext) -> None:
-        """Stop the supervisor and every version it runs; return once they are gone."""
+        """Stop the supervisor and every version it runs; return once they are gone (at
+        once when none runs: stopping is idempotent, as a service manager expects)."""
         opts = _opts(options)
         directory = state_dir(opts, ctx)
+        if await local_control.status(directory) is None:
+            return
         pid = local_control.supervisor_pid(directory)
         await local_control.request(directory, {"cmd": "stop"}, timeout=10)
         if pid is not None:
