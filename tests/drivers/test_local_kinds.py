@@ -231,7 +231,8 @@ def test_a_command_that_ignores_the_probe_socket_is_named(make_site: MakeSite) -
         "serving): GET /monitoring/health on its probe socket 127.0.0.1:"
     ), result.summary
     assert (
-        " got no answer (ReadTimeout): the server must serve the socket in "
+        ": the server never accepted the connection (it waited in the socket's accept "
+        "queue): the server must serve the socket in "
         "RELEASEGATE_PROBE_FD (fd 4) until it reads `admit`; a server that only serves "
         "fd 3 needs `protocol: listen-fds`, within 3s; last log line: "
     ) in result.summary
@@ -316,7 +317,40 @@ def test_a_command_that_serves_nothing_is_named(make_site: MakeSite) -> None:
         "serving): GET /monitoring/health on its private socket 127.0.0.1:"
     ), result.summary
     assert result.summary.endswith(
-        " got no answer (ReadTimeout): the server must serve the sockets in LISTEN_FDS "
+        ": the server never accepted the connection (it waited in the socket's accept "
+        "queue): the server must serve the sockets in LISTEN_FDS "
         "(fd 3 is `{fd}`) and answer /monitoring/health with 2xx, within 2s"
     ), result.summary
     assert site.status() is None
+
+
+@pytest.mark.parametrize(
+    ("server", "said"),
+    [
+        (  # takes every connection on the probe socket and never answers
+            "import socket, time; s = socket.socket(fileno=4); held = []\n"
+            "while True: held.append(s.accept())",
+            "the server accepted the connection but sent no HTTP response within 1s",
+        ),
+        (  # closes the probe socket: nothing listens there
+            "import os, time; os.close(4); time.sleep(60)",
+            "the connection was refused (nothing listens there any more)",
+        ),
+        (  # answers with something that is not HTTP
+            "import socket; s = socket.socket(fileno=4)\n"
+            "while True:\n c, _ = s.accept(); c.recv(1024); c.close()",
+            "the server closed the connection without an HTTP response",
+        ),
+    ],
+    ids=["accepted-no-response", "refused", "closed"],
+)
+def test_the_probe_says_what_the_server_failed_to_do(
+    make_site: MakeSite, server: str, said: str
+) -> None:
+    site = make_site(
+        ASGI_APP, command=["{python}", "-c", server], protocol="releasegate", health_timeout="3s"
+    )
+    result = site.deploy("1.0.0")
+    assert not result.ok
+    assert "GET /monitoring/health on its probe socket 127.0.0.1:" in result.summary
+    assert f": {said}: the server must serve the socket in RELEASEGATE_PROBE_FD" in result.summary, result.summary

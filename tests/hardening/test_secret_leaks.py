@@ -54,12 +54,13 @@ PRINTS = (
     "print(base64.b64encode(('user:' + s).encode()).decode()); print(u.quote(s, safe=''))"
 )
 CUT = "import os; s = os.environ['TOKEN']; print('x' * (32 * 1024 - 12) + s + 'y' * 70000)"
+# ``{{name}}``: a command's ``{name}`` is a placeholder (an unknown one a config error)
 SCAN = (
     "import os, sys; s = os.environ['TOKEN'].encode(); found = []\n"
     "for pid in os.listdir('/proc'):\n"
-    "    try: found += [pid] if pid.isdigit() and s in open(f'/proc/{pid}/cmdline', 'rb').read() else []\n"
+    "    try: found += [pid] if pid.isdigit() and s in open(f'/proc/{{pid}}/cmdline', 'rb').read() else []\n"
     "    except OSError: pass\n"
-    "sys.exit(f'the secret is in the command line of {found}' if found else 0)"
+    "sys.exit(f'the secret is in the command line of {{found}}' if found else 0)"
 )
 
 

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import functools
 import os
-import shlex
 import signal
 import subprocess
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from releasegate import leftovers
+from releasegate.drivers import placeholders
 from releasegate.drivers.api import StepContext
 from releasegate.errors import DriverError, ReleasegateError
 
@@ -312,20 +312,16 @@ def command_problem(value: Command | None, *, shell: bool, field: str) -> str | 
 
 
 def substitute(value: Command, values: Mapping[str, str], *, shell: bool = False) -> Command:
-    """Replace ``{name}`` placeholders (e.g. ``{version}``) in a command.
+    """Replace ``{name}`` placeholders (e.g. ``{version}``) in a command; ``{{name}}`` is the
+    literal ``{name}`` (see :mod:`releasegate.drivers.placeholders`).
 
     With ``shell`` (a command string run by /bin/sh) each value is shell-quoted, so a
     value is one word whatever it holds: write ``./deploy.sh {version}``, not
     ``'{version}'``. Values the version grammar allows need no quotes and get none.
     """
-    quoted = {k: shlex.quote(v) for k, v in values.items()} if shell else values
-
-    def one(text: str) -> str:
-        for key, replacement in quoted.items():
-            text = text.replace("{" + key + "}", replacement)
-        return text
-
-    return one(value) if isinstance(value, str) else [one(part) for part in value]
+    if isinstance(value, str):
+        return placeholders.fill(value, values, shell=shell)
+    return [placeholders.fill(part, values, shell=shell) for part in value]
 
 
 def resolve_secret(ctx: StepContext, value: str, *, what: str) -> str:

@@ -4,7 +4,9 @@
 * a reversible migration runs its ``down``; an expand-only one is kept (the old version
   runs on the new schema); an irreversible one needs the backup taken in this deployment
   restored, which is done and recorded here;
-* then the environment's own ``rollback.steps`` run.
+* then the environment's own ``rollback.steps`` run, seeing the version being restored
+  (``RELEASEGATE_VERSION``; ``RELEASEGATE_KIND=rollback``; ``RELEASEGATE_PREVIOUS_VERSION``
+  is the version rolled back from), so ``version-check`` there expects the restored one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from pydantic import JsonValue
 
 from releasegate.engine.plan import TARGET_STEP, PlannedStep
-from releasegate.engine.steps import Runtime, StepOutcome, execute_step
+from releasegate.engine.steps import Runtime, StepOutcome, execute_step, restoring
 
 RESTORE_DRIVER = "restore"
 BACKUP_DRIVER = "backup"
@@ -61,10 +63,12 @@ async def roll_back(
     if restore_needed and rt.config.environments[rt.plan.environment].rollback.restore_backup != "never":
         outcome = await _restore(rt)
         ok = ok and outcome.ok
+    # the environment's own rollback steps see the version being restored
+    restored = restoring(rt.plan.release, back_to) if back_to else None
     for step in rt.plan.rollback_steps:
         if step.id in already_undone:
             continue
-        outcome = await execute_step(rt, step, phase="rollback")
+        outcome = await execute_step(rt, step, phase="rollback", release=restored)
         ok = ok and outcome.ok
     rt.store.append_event(
         "rollback.finished", {"ok": ok, "to_version": back_to}, deployment_id=rt.deployment_id

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from pydantic import JsonValue, ValidationError
 
 from releasegate.config.models import Config, Environment
+from releasegate.config.release import Release
 from releasegate.drivers.api import (
     Options,
     Registry,
@@ -54,8 +55,10 @@ class Runtime:
     """The fencing token of that lease: every write of this run carries it, and the store
     refuses it once another process has taken the lease over."""
 
-    def context(self, step_id: str) -> StepContext:
-        release = self.plan.release
+    def context(self, step_id: str, release: Release | None = None) -> StepContext:
+        """The context of one step; ``release`` replaces the plan's (rollback steps see
+        the version being restored, see :func:`restoring`)."""
+        release = release or self.plan.release
 
         def progress(line: str) -> None:
             self.reporter.event(
@@ -83,6 +86,13 @@ class Runtime:
             progress=progress,
             env=env,
         )
+
+
+def restoring(release: Release, to_version: str) -> Release:
+    """The release as the environment's ``rollback.steps`` see it: the version being
+    restored (``RELEASEGATE_VERSION``, what ``version-check`` expects), the one rolled back
+    from as the previous version, and the kind ``rollback``."""
+    return replace(release, version=to_version, kind="rollback", previous_version=release.version)
 
 
 def _redacted(value: dict[str, JsonValue], redact: Callable[[str], str]) -> dict[str, JsonValue]:
@@ -165,9 +175,11 @@ async def execute_step(
     mode: Mode = "run",
     phase: str | None = None,
     to_version: str | None = None,
+    release: Release | None = None,
 ) -> StepOutcome:
     """Run ``step`` to its final status, with its timeout and retries. Never raises for a
-    step failure; re-raises cancellation after recording it."""
+    step failure; re-raises cancellation after recording it. ``release``: what the step
+    sees instead of the plan's (rollback steps)."""
     record_phase = phase or (step.phase if mode == "run" else f"{step.phase}:{mode}")
     if mode == "run" and step.skip_reason:
         run = rt.store.start_step(rt.deployment_id, step_id=step.id, phase=record_phase, attempt=1, token=rt.token)
@@ -182,7 +194,7 @@ async def execute_step(
             "step.started",
             {"step": step.id, "phase": record_phase, "attempt": attempt, "title": step.title},
         )
-        ctx = rt.context(step.id)
+        ctx = rt.context(step.id, release)
         status: str
         output = ""
         evidence: dict[str, JsonValue] = {}

@@ -1,17 +1,21 @@
 """The ``command`` target: deploy, roll back and ask the current version with commands.
 
-``{version}`` (and ``{environment}``) in any argument is replaced: the release's version
-for ``deploy``, the version to return to for ``rollback``. In a ``shell: true`` command
-string the value is shell-quoted (one word, never code).
+``{version}``, ``{previous_version}``, ``{environment}`` and ``{deployment_id}`` in any
+argument are replaced: ``{version}`` is the release's version for ``deploy`` and the
+version to return to for ``rollback`` (``{previous_version}`` then the one rolled back
+from); ``{{version}}`` is the literal text. In a ``shell: true`` command string each value
+is shell-quoted (one word, never code). An unknown placeholder is a config error.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from releasegate.drivers import placeholders
 from releasegate.drivers.api import Options, StepContext, StepResult
+from releasegate.drivers.placeholders import STEP_PLACEHOLDERS
 from releasegate.drivers.process import Command, command_problem, run_command, substitute
 from releasegate.errors import DriverError
 
@@ -31,6 +35,14 @@ class CommandTargetOptions(Options):
         default_factory=dict, description="Extra environment variables (secret references allowed)."
     )
     cwd: str | None = Field(None, description="Working directory, relative to the config file.")
+
+    @field_validator("deploy", "rollback", "current")
+    @classmethod
+    def _placeholders(cls, value: Command | None) -> Command | None:
+        problem = None if value is None else placeholders.problem(value, STEP_PLACEHOLDERS)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _commands(self) -> CommandTargetOptions:
@@ -56,10 +68,16 @@ class CommandTarget:
         *,
         done: str,
         failed: str,
+        previous: str | None,
     ) -> StepResult:
         argv = substitute(
             command,
-            {"version": version, "environment": ctx.release.environment},
+            {
+                "version": version,
+                "previous_version": previous or "",
+                "environment": ctx.release.environment,
+                "deployment_id": str(ctx.deployment_id),
+            },
             shell=options.shell,
         )
         try:
@@ -79,6 +97,7 @@ class CommandTarget:
         return await self._run(
             options, ctx, options.deploy, version,
             done=f"deployed {version}", failed=f"deploy of {version}",
+            previous=ctx.release.previous_version,
         )
 
     async def rollback(
@@ -88,14 +107,21 @@ class CommandTarget:
         return await self._run(
             options, ctx, command, to_version,
             done=f"rolled back to {to_version}", failed=f"rollback to {to_version}",
+            previous=ctx.release.version,
         )
 
     async def current(self, options: CommandTargetOptions, ctx: StepContext) -> str | None:
         if options.current is None:
             return None
+        argv = substitute(
+            options.current,
+            {"environment": ctx.release.environment, "deployment_id": str(ctx.deployment_id),
+             "version": ctx.release.version, "previous_version": ctx.release.previous_version or ""},
+            shell=options.shell,
+        )
         try:
             result = await run_command(
-                ctx, options.current, shell=options.shell, env=options.env, cwd=options.cwd
+                ctx, argv, shell=options.shell, env=options.env, cwd=options.cwd
             )
         except DriverError:
             return None

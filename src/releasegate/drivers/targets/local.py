@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from releasegate.config.types import Duration
 from releasegate.drivers import api
@@ -107,14 +107,22 @@ class LocalOptions(Options):
         "`.releasegate/local/<environment>`).",
     )
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> LocalOptions:
-        kinds = [k for k in ("asgi", "wsgi", "command") if getattr(self, k) is not None]
-        if len(kinds) > 1:
-            raise ValueError(f"give one of asgi, wsgi, command, not {' and '.join(kinds)}")
-        if self.python is not None and self.venv is not None:
+    # field validators, not one model validator: each error is reported beside every
+    # other problem of the options (a model validator runs only when the fields are valid)
+    @field_validator("wsgi", "command")
+    @classmethod
+    def _one_kind(cls, value: object, info: ValidationInfo) -> object:
+        earlier = [k for k in ("asgi", "wsgi") if k != info.field_name and info.data.get(k)]
+        if value is not None and earlier:
+            raise ValueError(f"give one of asgi, wsgi, command, not {earlier[0]} and {info.field_name}")
+        return value
+
+    @field_validator("venv")
+    @classmethod
+    def _one_interpreter(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("python") is not None:
             raise ValueError("give python or venv, not both")
-        return self
+        return value
 
 
 class LocalTarget:
@@ -153,14 +161,31 @@ class LocalTarget:
         return StepResult(ok=True, summary=f"maintenance mode {'on' if on else 'off'}")
 
     async def stop(self, options: api.Options, ctx: StepContext) -> None:
-        """Stop the supervisor and every version it runs; return once they are gone."""
+        """Stop the supervisor and every version it runs; return once they are gone (at
+        once when none runs: stopping is idempotent, as a service manager expects)."""
         opts = _opts(options)
         directory = state_dir(opts, ctx)
+        if await local_control.status(directory) is None:
+            return
         pid = local_control.supervisor_pid(directory)
         await local_control.request(directory, {"cmd": "stop"}, timeout=10)
         if pid is not None:
             # the supervisor drains its versions, then exits: wait for that, bounded
             await local_control.wait_gone(pid, timeout=opts.drain_timeout.total_seconds() + 10)
+
+    async def supervisor_command(self, options: api.Options, ctx: StepContext) -> dict[str, object]:
+        """How a service manager runs this environment's supervisor in the foreground (what
+        ``releasegate target systemd-unit`` writes): argv, listening address, state dir and
+        how long a stop may take."""
+        opts = _opts(options)
+        directory = state_dir(opts, ctx)
+        return {
+            "argv": local_control.supervisor_argv(directory, opts.host, opts.port, foreground=True),
+            "host": opts.host,
+            "port": opts.port,
+            "state_dir": str(directory),
+            "stop_timeout_s": opts.drain_timeout.total_seconds() + 15,
+        }
 
     async def _swap_to(
         self, opts: LocalOptions, ctx: StepContext, version: str, action: str

@@ -128,19 +128,7 @@ async def ensure_supervisor(
     read_end, write_end = os.pipe()
     with (state_dir / "supervisor.log").open("ab") as out:
         intermediate = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "releasegate.drivers.targets.local_supervisor",
-                "--state-dir",
-                str(state_dir),
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--ready-fd",
-                str(write_end),
-            ],
+            [*supervisor_argv(state_dir, host, port), "--ready-fd", str(write_end)],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=out,
@@ -166,6 +154,22 @@ async def ensure_supervisor(
             f"(log: {state_dir / 'supervisor.log'})"
         )
     return started
+
+
+def supervisor_argv(state_dir: Path, host: str, port: int, *, foreground: bool = False) -> list[str]:
+    """The supervisor daemon's command line (``foreground``: for a service manager)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "releasegate.drivers.targets.local_supervisor",
+        "--state-dir",
+        str(state_dir),
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    return [*argv, "--foreground"] if foreground else argv
 
 
 def _read_line(fd: int, timeout: float) -> str:

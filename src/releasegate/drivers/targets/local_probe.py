@@ -17,22 +17,57 @@ def last_log_line(log: Path) -> str:
     return f"; last log line: {lines[-1].strip()}" if lines else ""
 
 
+def accept_queue(port: int) -> int | None:
+    """Connections waiting to be accepted on the listening socket of ``port`` (the kernel's
+    accept queue, from /proc/net/tcp), or None when it cannot be read."""
+    wanted = f":{port:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local address, remote address, state (0A: LISTEN), tx_queue:rx_queue
+            if len(fields) > 4 and fields[1].endswith(wanted) and fields[3] == "0A":
+                return int(fields[4].split(":")[1], 16)
+    return None
+
+
+def what_failed(error: str, port: int, timeout: float) -> str:
+    """What the server did not do, from the client's error (an httpx exception's name)."""
+    if error == "ReadTimeout":
+        if accept_queue(port):
+            return (
+                "the server never accepted the connection (it waited in the socket's "
+                "accept queue)"
+            )
+        return f"the server accepted the connection but sent no HTTP response within {timeout:g}s"
+    return {
+        "ConnectError": "the connection was refused (nothing listens there any more)",
+        "ConnectTimeout": f"the connection was not established within {timeout:g}s",
+        "RemoteProtocolError": "the server closed the connection without an HTTP response",
+        "ReadError": "the server reset the connection",
+    }.get(error, f"no answer ({error})")
+
+
 def _explain(last: str, path: str, port: int, protocol: bool) -> str:
     """Turn the last probe outcome into what the server did not do.
 
     The probe address is a socket the supervisor made listening before the server started,
-    so a server that never serves it shows as a timeout, not as a refused connection."""
+    so a server that never serves it shows as a connection left in the accept queue, not
+    as a refused one."""
     if last.startswith("HTTP "):
         return f"GET {path} answered {last}, not 2xx"
     where = f"127.0.0.1:{port}"
     if protocol:
         return (
-            f"GET {path} on its probe socket {where} got no answer ({last}): the server "
+            f"GET {path} on its probe socket {where}: {last}: the server "
             "must serve the socket in RELEASEGATE_PROBE_FD (fd 4) until it reads `admit`; "
             "a server that only serves fd 3 needs `protocol: listen-fds`"
         )
     return (
-        f"GET {path} on its private socket {where} got no answer ({last}): the server "
+        f"GET {path} on its private socket {where}: {last}: the server "
         f"must serve the sockets in LISTEN_FDS (fd 3 is `{{fd}}`) and answer {path} with 2xx"
     )
 
@@ -54,8 +89,11 @@ async def wait_healthy(
     url = f"http://127.0.0.1:{port}{path}"
     t0 = time.monotonic()
     deadline = t0 + timeout
-    last = "no connection"
-    async with httpx.AsyncClient(timeout=1.0) as client:
+    last = "no connection was tried"
+    per_request = 1.0
+    # plain HTTP on 127.0.0.1: no TLS context (loading the CA bundle costs ~25 ms of CPU,
+    # taken from the serving version on a busy machine)
+    async with httpx.AsyncClient(timeout=per_request, verify=False) as client:
         while time.monotonic() < deadline:
             if proc.returncode is not None:
                 raise RuntimeError(
@@ -64,7 +102,7 @@ async def wait_healthy(
             try:
                 response = await client.get(url)
             except httpx.HTTPError as exc:
-                last = type(exc).__name__
+                last = what_failed(type(exc).__name__, port, per_request)
             else:
                 if response.is_success:
                     return time.monotonic() - t0

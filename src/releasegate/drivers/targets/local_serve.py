@@ -212,6 +212,7 @@ async def serve(args: argparse.Namespace) -> None:
         log_level=args.log_level,
         access_log=False,
         timeout_graceful_shutdown=args.drain_timeout,
+        timeout_keep_alive=args.keep_alive,
         server_header=False,
     )
     config.load()
@@ -236,6 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fd", type=int, required=True, help="the inherited listening socket")
     parser.add_argument("--app-dir", default=".", help="where to import the app from")
     parser.add_argument("--drain-timeout", type=float, default=30.0)
+    parser.add_argument(
+        "--keep-alive",
+        type=float,
+        default=15.0,
+        help="seconds an idle keep-alive connection stays open (longer than clients' own "
+        "idle expiry, so the client closes it, never both at once)",
+    )
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     here = os.path.dirname(os.path.abspath(__file__))

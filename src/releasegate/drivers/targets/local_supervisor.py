@@ -1,7 +1,8 @@
 """The local target's supervisor daemon: holds the listening socket and swaps versions.
 
 ``python -m releasegate.drivers.targets.local_supervisor --state-dir DIR --host H --port P``
-(started by :func:`releasegate.drivers.targets.local_control.ensure_supervisor`).
+(started by :func:`releasegate.drivers.targets.local_control.ensure_supervisor`, or with
+``--foreground`` by systemd: ``releasegate target systemd-unit``).
 
 It binds the socket once (TCP_NODELAY on), double-forks into the background, writes
 ``supervisor.pid`` and ``supervisor.log`` in the state dir and answers JSON-line requests on
@@ -10,7 +11,8 @@ the Unix socket ``control.sock`` there: ``swap`` (also the first start), ``statu
 on its private probe socket, admits it to the shared socket, quiesces the old one for
 ``quiesce`` seconds, then SIGTERMs it and waits for it to drain. SIGTERM to the supervisor
 stops every child; if the supervisor is killed outright its children see their control pipe
-close and stop by themselves.
+close and stop by themselves. Under systemd it takes the listening socket a ``.socket``
+unit passes (``LISTEN_FDS``) and reports ``READY=1`` on ``NOTIFY_SOCKET`` once it answers.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ class Supervisor:
             if self.maintenance:
                 new.tell(f"maintenance on {self.retry_after}")
             new.tell("admit")
+            log.info("%s healthy after %.2fs, admitted", spec.version, healthy)
             new.state = "live"
             old, self.live = self.live, new
             self.swaps += 1
@@ -210,10 +213,40 @@ async def _run(state_dir: Path, sock: socket.socket, ready: int | None) -> None:
     if ready is not None:
         os.write(ready, f"ready {os.getpid()}\n".encode())
         os.close(ready)
+    notify_systemd(f"READY=1\nMAINPID={os.getpid()}\nSTATUS=listening on {supervisor.address}")
+    await supervisor.done.wait()
+    notify_systemd("STOPPING=1")
     await supervisor.finished.wait()
     server.close()
     control.unlink(missing_ok=True)
     (state_dir / "supervisor.pid").unlink(missing_ok=True)
+
+
+def activated_socket() -> socket.socket | None:
+    """The listening socket systemd passed (socket activation: ``LISTEN_FDS``, fd 3), or None.
+
+    Under a ``.socket`` unit the socket outlives the supervisor: while it restarts (a
+    reboot's start, ``systemctl restart``, an upgrade) connections wait in its queue
+    instead of being refused. ``LISTEN_*`` is removed so no child takes it for its own."""
+    fds = os.environ.pop("LISTEN_FDS", None)
+    pid = os.environ.pop("LISTEN_PID", None)
+    os.environ.pop("LISTEN_FDNAMES", None)
+    if not fds or pid != str(os.getpid()) or int(fds) < 1:
+        return None
+    sock = socket.socket(fileno=3)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    os.set_inheritable(3, False)
+    return sock
+
+
+def notify_systemd(message: str) -> None:
+    """Tell systemd (``Type=notify``) how the daemon is, when it started us; else nothing."""
+    where = os.environ.get("NOTIFY_SOCKET")
+    if not where:
+        return
+    address = "\0" + where[1:] if where.startswith("@") else where
+    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as out:
+        out.sendto(message.encode(), address)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,8 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr)
         return 1
 
+    activated = activated_socket()  # before a fork changes our pid
     if not args.foreground and os.fork() > 0:
         os._exit(0)  # the intermediate exits: the daemon is re-parented and never a zombie
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chdir(state_dir)
     lock = open(state_dir / "supervisor.lock", "w")  # noqa: SIM115 - held for the lifetime
     try:
@@ -243,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         return fail(f"another supervisor already runs for {state_dir}")
     try:
-        sock = listening_socket(args.host, args.port)
+        sock = activated or listening_socket(args.host, args.port)
     except OSError as exc:
         return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
     logging.basicConfig(
