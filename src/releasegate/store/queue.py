@@ -192,3 +192,35 @@ class Queue(StoreBase):
             self._append_conn(conn, f"queue.{status}", {"queued": id, "detail": detail},
                               deployment_id=done.deployment_id)
         return _record(done)
+
+    def ready_queued(self, id: int) -> QueuedRecord:
+        """A ``--when-allowed`` deployment that policy now allows: queued to run."""
+        return self._change(id, "queue.allowed", {}, status="queued", waiting=None, worker=None)
+
+    def expire_lease(self, environment: str, *, deployment_id: int, holder: str) -> bool:
+        """Hand a lease back (graceful shutdown): it expires now, so another worker's
+        resume takes it over at once; the event says who handed it back."""
+        from releasegate.store.tables import LockRow
+
+        locks = cast(Table, LockRow.__table__)
+        with self._write_conn() as conn:
+            self._serialise_lease(conn, environment)
+            now = self._now()
+            done = conn.execute(
+                update(locks).where(
+                    locks.c.environment == environment, locks.c.deployment_id == deployment_id,
+                    locks.c.holder == holder,
+                ).values(expires_at=now, heartbeat_at=now)
+            ).rowcount
+            if done:
+                self._append_conn(conn, "deployment.handed_back",
+                                  {"environment": environment, "holder": holder},
+                                  deployment_id=deployment_id)
+        return bool(done)
+
+    def _serialise_lease(self, conn: Any, environment: str) -> None:
+        if self.dialect == "postgresql":
+            from sqlalchemy import text
+
+            conn.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"),
+                         {"ns": 0x72676C6B, "key": environment})
