@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from releasegate.errors import LockedError, UsageError
@@ -100,11 +100,19 @@ def defer(
         ) from None
 
 
-def retry_now(app: procrastinate.App, job_id: int) -> None:
-    """Put job ``job_id`` back to wait (same lock, same place in its lock's order)."""
-    from datetime import UTC
+def retry_now(db_url: str, job_id: int) -> None:
+    """Put job ``job_id`` back to wait (same lock, same place in its lock's order).
 
-    app.job_manager.retry_job_by_id(job_id, retry_at=datetime.now(UTC))
+    Through procrastinate's own SQL function on a connection of its own: the caller may be
+    inside an event loop (the engine's), where the library's sync bridge refuses to run."""
+    import psycopg
+    from procrastinate import sql
+
+    with psycopg.connect(conninfo(db_url), autocommit=True) as conn:
+        conn.execute(sql.queries["retry_job"], {
+            "job_id": job_id, "retry_at": datetime.now(UTC), "new_priority": None,
+            "new_queue_name": None, "new_lock": None,
+        })
 
 
 async def recover_stalled(app: procrastinate.App, *, stalled_after_s: float) -> list[int]:

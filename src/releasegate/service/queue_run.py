@@ -199,8 +199,7 @@ def _drive(ws: Workspace, actor: Actor, record: QueuedRecord, dep_id: int | None
     )
 
 
-def hand_back(settings: WorkerSettings, record: QueuedRecord, deployment_id: int,
-              app: object) -> None:
+def hand_back(settings: WorkerSettings, record: QueuedRecord, deployment_id: int) -> None:
     """Graceful shutdown: the lease of ``deployment_id`` expires now and its job goes back
     to the queue, so another worker resumes it at once (between two steps)."""
     from releasegate.engine.api import default_holder
@@ -215,4 +214,4 @@ def hand_back(settings: WorkerSettings, record: QueuedRecord, deployment_id: int
     finally:
         store.close()
     if current is not None and current.job_id is not None:
-        jobs.retry_now(app, current.job_id)  # type: ignore[arg-type]
+        jobs.retry_now(settings.db_url, current.job_id)

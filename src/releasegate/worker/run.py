@@ -40,7 +40,7 @@ def run(options: Options) -> int:
         db_url=options.db_url, cache=options.cache, name=worker_name(),
         lease_ttl_s=options.lease_ttl_s,
     )
-    shutdown = Shutdown(lambda record, dep: hand_back(settings, record, dep, app))
+    shutdown = Shutdown(lambda record, dep: hand_back(settings, record, dep))
     settings.reporters.append(shutdown.reporter)
     app = build(settings, shutdown, stalled_after_s=options.stalled_after_s,
                 recover_every_s=options.recover_every_s)
