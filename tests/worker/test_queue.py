@@ -9,10 +9,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.worker.conftest import GIT, Team, environment, sleep_step, wait_for
 
 from releasegate.errors import LockedError, UsageError
 from releasegate.service import calendar, records
-from tests.worker.conftest import GIT, Team, environment, sleep_step, wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -34,7 +34,8 @@ def test_deploy_queue_wait_runs_the_queued_commit_and_exits_with_its_code(team: 
     assert (team.out / "marks").read_text() == "committed\n"
     assert (team.out / "live-staging").read_text().strip() == "1.0.0"
     shown = json.loads(team.cli("--json", "workers").stdout)
-    assert shown["workers"] and shown["queued"] == []
+    assert shown["workers"]
+    assert shown["queued"] == []
     ws = team.ws()
     try:
         dep = ws.store.list_deployments(limit=1)[0]
@@ -130,7 +131,8 @@ def test_sigterm_finishes_the_step_hands_back_and_another_worker_continues(team:
         dep = ws.store.get_deployment(dep_id)
         assert dep is not None and dep.status == "succeeded", dep
         ran = [(r.step_id, r.status) for r in ws.store.list_step_runs(dep_id)]
-        assert ("g1", "succeeded") in ran and ("release", "succeeded") in ran
+        assert ("g1", "succeeded") in ran
+        assert ("release", "succeeded") in ran
         assert not [r for r in ran if r[1] == "cancelled"]
         assert record.status == "done"
     finally:
@@ -157,7 +159,8 @@ def test_when_allowed_waits_for_the_freeze_to_end_then_starts_by_itself(team: Te
     assert f"q{waiting} deploy staging 1.0.0: waiting" in status.stdout
     team.start_worker("a")
     first, second = team.wait_ended([waiting, expiring], timeout=60)
-    assert first.status == "done" and (first.detail or "").startswith("succeeded")
+    assert first.status == "done"
+    assert (first.detail or "").startswith("succeeded")
     assert second.status == "expired"
 
 
