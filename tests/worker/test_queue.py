@@ -129,7 +129,8 @@ def test_sigterm_finishes_the_step_hands_back_and_another_worker_continues(team:
         team.start_worker("b")
         [record] = team.wait_ended([id], timeout=60)
         dep = ws.store.get_deployment(dep_id)
-        assert dep is not None and dep.status == "succeeded", dep
+        assert dep is not None
+        assert dep.status == "succeeded", dep
         ran = [(r.step_id, r.status) for r in ws.store.list_step_runs(dep_id)]
         assert ("g1", "succeeded") in ran
         assert ("release", "succeeded") in ran
