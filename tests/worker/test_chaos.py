@@ -4,6 +4,7 @@ environment ever runs two at once, the audit trail verifies, nothing is left beh
 
 from __future__ import annotations
 
+import itertools
 import random
 import signal
 import time
@@ -11,9 +12,9 @@ from collections import Counter, defaultdict
 
 import psycopg
 import pytest
+from tests.worker.conftest import Team, environment, sleep_step
 
 from releasegate.service import records
-from tests.worker.conftest import Team, environment, sleep_step
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -70,7 +71,7 @@ def test_workers_killed_at_random_every_deployment_ends_once(team: Team) -> None
             by_env[dep.environment].append((dep.created_at.timestamp(), dep.finished_at.timestamp()))
         for env, spans in by_env.items():
             spans.sort()
-            for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            for (_, end), (start, _) in itertools.pairwise(spans):
                 assert start >= end, f"two deployments at once in {env}: {spans}"
 
         for env in ENVS:
