@@ -158,11 +158,31 @@ def queue_gauges(db_url: str) -> dict[str, float]:
         if found is None or found[0] is None:
             return {"todo": 0.0, "doing": 0.0, "oldest_todo_age_s": 0.0}
         row = conn.execute(
-            "SELECT count(*) FILTER (WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())),"
-            " count(*) FILTER (WHERE status = 'doing'),"
-            " coalesce(extract(epoch FROM now() - min(e.at)) FILTER (WHERE j.status = 'todo' AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())), 0)"
-            " FROM procrastinate_jobs j LEFT JOIN LATERAL (SELECT min(at) AS at FROM procrastinate_events"
-            " WHERE job_id = j.id AND type = 'deferred') e ON true"
+            "WITH ready AS (SELECT id FROM procrastinate_jobs WHERE status = 'todo'"
+            " AND (scheduled_at IS NULL OR scheduled_at <= now()))"
+            " SELECT (SELECT count(*) FROM ready),"
+            " (SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'),"
+            " coalesce((SELECT extract(epoch FROM now() - min(at)) FROM procrastinate_events"
+            "  WHERE type = 'deferred' AND job_id IN (SELECT id FROM ready)), 0)"
         ).fetchone()
     assert row is not None
     return {"todo": float(row[0]), "doing": float(row[1]), "oldest_todo_age_s": float(row[2])}
+
+
+LIVE_S = 60.0
+"""A worker whose last heartbeat is older than this is not counted as live."""
+
+
+def live_workers(db_url: str) -> int:
+    """How many workers sent a heartbeat in the last :data:`LIVE_S` seconds."""
+    import psycopg
+
+    with psycopg.connect(conninfo(db_url)) as conn:
+        found = conn.execute("SELECT to_regclass('procrastinate_workers')").fetchone()
+        if found is None or found[0] is None:
+            return 0
+        row = conn.execute(
+            "SELECT count(*) FROM procrastinate_workers "
+            "WHERE last_heartbeat > now() - make_interval(secs => %s)", (LIVE_S,)
+        ).fetchone()
+    return int(row[0]) if row else 0

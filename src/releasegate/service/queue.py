@@ -185,3 +185,28 @@ def outcome_of(ws: Workspace, record: QueuedRecord) -> Outcome:
     status = {"failed": "failed", "expired": "blocked", "cancelled": "cancelled"}.get(
         record.status, "failed")
     return Outcome(None, status, record.detail or record.status, record.environment, record.version)
+
+
+def workers_live(ws: Workspace) -> bool:
+    """True when the store is on PostgreSQL and a worker sent a heartbeat lately: the API
+    then queues deployments instead of running them in the server's process."""
+    try:
+        jobs.conninfo(ws.database_url)
+    except UsageError:
+        return False
+    return jobs.live_workers(ws.database_url) > 0
+
+
+def gauges(ws: Workspace) -> dict[str, float] | None:
+    """Queue depth and job age for ``/metrics`` (None when the store is not PostgreSQL)."""
+    try:
+        jobs.conninfo(ws.database_url)
+    except UsageError:
+        return None
+    found = jobs.queue_gauges(ws.database_url)
+    for status, (count, oldest) in ws.store.queue_depth().items():
+        found[f"queued_{status}"] = float(count)
+        if status == "queued" and oldest is not None:
+            found["oldest_queued_age_s"] = (datetime.now(UTC) - oldest).total_seconds()
+    found["workers"] = float(jobs.live_workers(ws.database_url))
+    return found
