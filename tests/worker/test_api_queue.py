@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from tests.web.conftest import auth, serve
+from tests.worker.conftest import Team, environment, wait_for
 
 from releasegate.service import tokens
 from releasegate.service.workspace import Workspace
 from releasegate.web import create_app
-from tests.web.conftest import auth, serve
-from tests.worker.conftest import Team, environment, wait_for
 
 pytestmark = pytest.mark.postgres
 
