@@ -168,13 +168,30 @@ def _run_in(settings: WorkerSettings, record: QueuedRecord, tree: Path, dep_id: 
         except PolicyDenied as exc:
             return ws.store.end_queued(record.id, "failed", detail=f"blocked: {exc}").status
         except ReleasegateError as exc:
+            if _still_running(ws, record.id):  # e.g. the database went away mid-deployment
+                raise Retry(str(exc), after_s=min(settings.lease_ttl_s / 3, 5.0)) from None
             return ws.store.end_queued(record.id, "failed", detail=str(exc)).status
         if outcome.deployment_id is not None:
             ws.store.link_queued(record.id, outcome.deployment_id)
+            dep = ws.store.get_deployment(outcome.deployment_id)
+            if dep is not None and dep.status not in FINAL:
+                # this worker lost the lease (cut off from the database past it): the
+                # worker that took the deployment over ends it, and the queued one
+                return "taken over by another worker"
         return ws.store.end_queued(
             record.id, "done", detail=f"{outcome.status}: {outcome.detail}").status
     finally:
         ws.close()
+
+
+def _still_running(ws: Workspace, queued: int) -> bool:
+    """True when queued deployment ``queued`` became a deployment that has not ended: it
+    is resumed when its job runs again, never ended from here."""
+    record = ws.store.get_queued(queued)
+    if record is None or record.deployment_id is None:
+        return False
+    dep = ws.store.get_deployment(record.deployment_id)
+    return dep is not None and dep.status not in FINAL
 
 
 def _drive(ws: Workspace, actor: Actor, record: QueuedRecord, dep_id: int | None,
