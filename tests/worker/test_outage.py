@@ -87,11 +87,11 @@ def test_a_worker_cut_off_from_the_database_is_taken_over(team: Team, proxy: Pro
     team.db_url = direct
     wait_for("the first gate to start", lambda: team.queued(id).deployment_id, timeout=60)
     proxy.cut()
-    team.start_worker("direct")
+    direct_worker = team.start_worker("direct")
     [record] = team.wait_ended([id], timeout=team.lease_s + 60)
     proxy.restore()
     assert record.status == "done", record
-    assert record.worker and record.worker != ""
+    assert record.worker == f"{socket.gethostname()}:{direct_worker.pid}"  # it ended it
     ws = team.ws()
     try:
         dep = ws.store.get_deployment(record.deployment_id or 0)
