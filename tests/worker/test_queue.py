@@ -147,17 +147,20 @@ def test_when_allowed_waits_for_the_freeze_to_end_then_starts_by_itself(team: Te
     try:
         actor = ws.actor(requested="ci", env_user=None)
         calendar.add_freeze(ws, actor, env="staging", start=now - timedelta(minutes=1),
-                            end=now + timedelta(seconds=4), reason="release party")
+                            end=now + timedelta(seconds=8), reason="release party")
     finally:
         ws.close()
     waiting = team.enqueue("staging", "1.0.0", when_allowed=True)
     expiring = team.enqueue("staging", "1.0.1", when_allowed=True,
-                            until=now + timedelta(seconds=2))
+                            until=datetime.now(UTC) + timedelta(seconds=4))
     record = team.queued(waiting)
     assert record.status == "waiting"
     assert "freeze" in (record.waiting or "")
-    status = team.cli("workers")
-    assert f"q{waiting} deploy staging 1.0.0: waiting" in status.stdout
+    shown = team.cli("workers")
+    assert f"q{waiting} deploy staging 1.0.0: waiting" in shown.stdout
+    status = team.cli("status")
+    assert f"queued: q{waiting} deploy staging 1.0.0: waiting — staging: deployment blocked by policy" in status.stdout
+    assert "freeze" in status.stdout
     team.start_worker("a")
     first, second = team.wait_ended([waiting, expiring], timeout=60)
     assert first.status == "done"

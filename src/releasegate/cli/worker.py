@@ -10,12 +10,15 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from releasegate.cli.context import Globals, globals_of
 from releasegate.cli.exit_codes import Exit
+
+if TYPE_CHECKING:
+    from releasegate.service.queue import QueuedRecord
 
 
 def _db_url(g: Globals) -> str:
@@ -86,16 +89,29 @@ def register(app: typer.Typer) -> None:
             running = ", ".join(f"q{j['queued']} (job {j['job']})" for j in w["jobs"]) or "idle"
             print(f"worker {w['worker']}: heartbeat {w['heartbeat_age_s']}s ago; {running}")
         for q in waiting:
-            print(_queued_line(q))
+            print(queued_line(q))
         return Exit.OK
 
 
-def _queued_line(q: Mapping[str, object]) -> str:
+def queued_line(q: Mapping[str, object]) -> str:
     dep = f", deployment {q['deployment_id']}" if q.get("deployment_id") else ""
     why = f" — {q['waiting']}" if q.get("waiting") else ""
     where = f" on {q['worker']}" if q.get("worker") and q.get("status") == "running" else ""
     return (f"q{q['id']} {q['action']} {q['environment']} {q['version'] or ''}: "
             f"{q['status']}{where}{dep}{why}")
+
+
+def queued_now(g: Globals, env: str | None) -> list[QueuedRecord]:
+    """The queued deployments that have not ended (of ``env``), for ``status``: none when
+    the store predates team mode or does not exist yet."""
+    from releasegate.errors import ReleasegateError
+    from releasegate.service import queue
+
+    try:
+        found = queue.listing(g.workspace)
+    except ReleasegateError:
+        return []
+    return [q for q in found if env is None or q.environment == env]
 
 
 def parse_until(text: str | None) -> datetime | None:
@@ -122,7 +138,7 @@ def queued(g: Globals, request: object, *, wait: bool) -> int:
     if g.json:
         print(json.dumps({"queued": record.to_json()}), flush=True)
     else:
-        print(_queued_line(record.to_json()), flush=True)
+        print(queued_line(record.to_json()), flush=True)
     if not wait:
         return Exit.OK
     err = Console(stderr=True, highlight=False)

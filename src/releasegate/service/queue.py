@@ -25,6 +25,8 @@ from releasegate.service.results import Outcome
 from releasegate.service.workspace import Workspace
 from releasegate.store.queue import OPEN_STATUSES, QueuedRecord
 
+__all__ = ["QueuedRecord", "Request", "enqueue", "follow", "get", "listing"]
+
 DEFAULT_QUEUE = "deployments"
 RECHECK_S = 60.0
 """How soon a ``--when-allowed`` deployment whose policy names no next time (an approval

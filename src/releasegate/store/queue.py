@@ -99,8 +99,8 @@ class Queue(StoreBase):
         return _record(row)
 
     def get_queued(self, id: int) -> QueuedRecord | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(select(_Q).where(_Q.c.id == id)).first()
+        with self._read() as session:
+            row = session.execute(select(_Q).where(_Q.c.id == id)).first()
         return None if row is None else _record(row)
 
     def list_queued(
@@ -113,8 +113,8 @@ class Queue(StoreBase):
             query = query.where(_Q.c.status.in_(statuses))
         if environment is not None:
             query = query.where(_Q.c.environment == environment)
-        with self._engine.connect() as conn:
-            return [_record(r) for r in conn.execute(query)]
+        with self._read() as session:
+            return [_record(r) for r in session.execute(query)]
 
     def queue_depth(self) -> dict[str, tuple[int, datetime | None]]:
         """By open status (queued, waiting, running): how many, and when the oldest was

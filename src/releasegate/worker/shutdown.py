@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 from pydantic import JsonValue
 
-from releasegate.store.queue import QueuedRecord
+from releasegate.service.queue import QueuedRecord
 
 
 class Shutdown:
