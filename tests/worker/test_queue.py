@@ -172,3 +172,20 @@ def test_until_without_when_allowed_is_a_usage_error(team: Team) -> None:
     team.write(environment("staging", team.out))
     with pytest.raises(UsageError, match="--until needs --when-allowed"):
         team.enqueue("staging", "1.0.0", until=datetime.now(UTC) + timedelta(hours=1))
+
+
+def test_team_mode_errors_say_what_is_wrong(team: Team, tmp_path_factory: pytest.TempPathFactory) -> None:
+    team.write(environment("staging", team.out))
+    sqlite = str(team.out / "state.db")
+    for argv in (["--db", sqlite, "worker"], ["--db", sqlite, "workers"]):
+        done = team.cli(*argv)
+        assert done.returncode == 2, done.stderr
+        assert "PostgreSQL" in done.stderr
+    bad = team.cli("deploy", "staging", "1.0.0", "--when-allowed", "--until", "friday")
+    assert bad.returncode == 2
+    assert "--until 'friday': give an ISO time" in bad.stderr
+    elsewhere = tmp_path_factory.mktemp("no-git")
+    (elsewhere / "releasegate.yaml").write_text(team.config.read_text())
+    done = team.cli("-c", str(elsewhere / "releasegate.yaml"), "deploy", "staging", "1.0.0", "--queue")
+    assert done.returncode == 2
+    assert "is not in a git repository" in done.stderr
