@@ -189,3 +189,24 @@ def test_team_mode_errors_say_what_is_wrong(team: Team, tmp_path_factory: pytest
     done = team.cli("-c", str(elsewhere / "releasegate.yaml"), "deploy", "staging", "1.0.0", "--queue")
     assert done.returncode == 2
     assert "is not in a git repository" in done.stderr
+
+
+def test_a_queued_rollback_and_a_queued_deployment_policy_refuses(team: Team) -> None:
+    team.write(environment("staging", team.out))
+    team.start_worker("a")
+    for version in ("1.0.0", "1.0.1"):
+        assert team.cli("deploy", "staging", version, "--queue", "--wait").returncode == 0
+    back = team.cli("rollback", "staging", "--queue", "--wait")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert (team.out / "live-staging").read_text().strip() == "1.0.0"
+    ws = team.ws()
+    try:
+        actor = ws.actor(requested="ci", env_user=None)
+        now = datetime.now(UTC)
+        calendar.add_freeze(ws, actor, env="staging", start=now - timedelta(minutes=1),
+                            end=now + timedelta(hours=1), reason="quarter end")
+    finally:
+        ws.close()
+    refused = team.cli("deploy", "staging", "1.0.2", "--queue", "--wait")
+    assert refused.returncode == 3, refused.stdout + refused.stderr  # as a terminal deploy
+    assert "freeze" in refused.stdout

@@ -186,6 +186,8 @@ def outcome_of(ws: Workspace, record: QueuedRecord) -> Outcome:
             return Outcome(dep.id, dep.status, dep.detail or "", dep.environment, dep.version)
     status = {"failed": "failed", "expired": "blocked", "cancelled": "cancelled"}.get(
         record.status, "failed")
+    if (record.detail or "").startswith("blocked:"):  # refused by policy before it started
+        status = "blocked"
     return Outcome(None, status, record.detail or record.status, record.environment, record.version)
 
 
