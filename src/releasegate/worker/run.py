@@ -58,6 +58,7 @@ async def _serve(app: object, options: Options, shutdown: Shutdown) -> int:
             update_heartbeat_interval=options.heartbeat_s,
             stalled_worker_timeout=options.stalled_after_s,
             fetch_job_polling_interval=1.0,
+            delete_jobs="successful",  # the store keeps the record; the queue stays small
         )
         loop = asyncio.get_running_loop()
 
