@@ -217,3 +217,26 @@ def test_a_queued_rollback_and_a_queued_deployment_policy_refuses(team: Team) ->
     refused = team.cli("deploy", "staging", "1.0.2", "--queue", "--wait")
     assert refused.returncode == 3, refused.stdout + refused.stderr  # as a terminal deploy
     assert "freeze" in refused.stdout
+
+
+def test_one_worker_runs_several_environments_at_once_and_one_at_a_time_in_each(team: Team) -> None:
+    slow = sleep_step("slow", 1) + "      - {id: release, uses: target}\n"
+    team.write("".join(environment(e, team.out, deploy=slow) for e in ("a", "b", "c")))
+    ids = [team.enqueue(env, v) for v in ("1.0.0", "1.0.1") for env in ("a", "b", "c")]
+    team.start_worker("w", "--concurrency", "3")
+    ended = team.wait_ended(ids, timeout=120)
+    assert [(r.status, (r.detail or "").split(":")[0]) for r in ended] == [("done", "succeeded")] * 6
+    ws = team.ws()
+    try:
+        deps = [ws.store.get_deployment(r.deployment_id or 0) for r in ended]
+        spans = {env: sorted((d.created_at, d.finished_at) for d in deps if d and d.environment == env)
+                 for env in ("a", "b", "c")}
+        for env, ((_, first_end), (second_start, _)) in spans.items():
+            assert first_end is not None
+            assert second_start >= first_end, f"two at once in {env}"  # in order, one at a time
+        firsts = [spans[env][0] for env in ("a", "b", "c")]
+        assert max(s for s, _ in firsts) < min(e for _, e in firsts if e)  # the three at once
+    finally:
+        ws.close()
+    for env in ("a", "b", "c"):
+        assert (team.out / f"live-{env}").read_text().strip() == "1.0.1"
