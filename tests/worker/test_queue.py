@@ -240,3 +240,37 @@ def test_one_worker_runs_several_environments_at_once_and_one_at_a_time_in_each(
         ws.close()
     for env in ("a", "b", "c"):
         assert (team.out / f"live-{env}").read_text().strip() == "1.0.1"
+
+
+def test_a_verification_stage_survives_its_worker(team: Team) -> None:
+    verify = ("    verify:\n      - {stage: extended, for: 8s, every: 1s, source: system, "
+              'check: {host_memory: "< 100%"}}\n')
+    team.write(environment("staging", team.out).replace("    deploy:\n", verify + "    deploy:\n"))
+    id = team.enqueue("staging", "1.0.0")
+    first = team.start_worker("a")
+
+    def verifying() -> bool:
+        dep = team.queued(id).deployment_id
+        if dep is None:
+            return False
+        ws = team.ws()
+        try:
+            return len(ws.store.list_samples(dep)) >= 2
+        finally:
+            ws.close()
+
+    wait_for("the verification stage to record an interval", verifying, timeout=60)
+    team.start_worker("b")
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    [record] = team.wait_ended([id], timeout=60)
+    ws = team.ws()
+    try:
+        dep = ws.store.get_deployment(record.deployment_id or 0)
+        assert dep is not None
+        assert dep.status == "succeeded", dep  # the stage went on where it stood
+        types = [e.type for e in ws.store.list_events(deployment_id=dep.id)]
+        assert types.index("deployment.resumed") < types.index("verify.stage")
+        assert len(ws.store.list_samples(dep.id)) >= 6  # the intervals before and after
+    finally:
+        ws.close()
