@@ -94,9 +94,11 @@ class Team:
             cwd=self.root, env=self.env(), capture_output=True, text=True, timeout=timeout,
         )
 
-    def start_worker(self, name: str, *extra: str) -> subprocess.Popen[bytes]:
+    def start_worker(self, name: str, *extra: str, cache: str | None = None) -> subprocess.Popen[bytes]:
+        """A worker; workers given the same ``cache`` share it, as the workers of one
+        machine do by default."""
         with open(self.out / f"worker-{name}.log", "ab") as log:
-            proc = self._popen(name, log, extra)
+            proc = self._popen(cache or name, log, extra)
         self.procs.append(proc)
         return proc
 
