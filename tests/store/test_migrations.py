@@ -42,6 +42,7 @@ TABLES = {
     "failure_links",
     "outages",
     "notification_log",
+    "queued_deployments",
 }
 
 

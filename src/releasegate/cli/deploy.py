@@ -13,6 +13,15 @@ from releasegate.cli.context import globals_of
 KindOption = Annotated[
     str, typer.Option("--kind", help="normal, major, hotfix or rollback.")
 ]
+QueueOption = Annotated[
+    bool, typer.Option("--queue", help="Queue it for a worker and return its id at once (team mode).")
+]
+QueueNameOption = Annotated[
+    str, typer.Option("--queue-name", help="With --queue: the queue (default deployments).")
+]
+WaitOption = Annotated[
+    bool, typer.Option("--wait", help="With --queue: follow it to the end; exit with its exit code.")
+]
 FlagOption = Annotated[
     list[str] | None,
     typer.Option("--flag", help="Set flags.NAME for the steps' if: expressions (repeatable)."),
@@ -91,10 +100,33 @@ def register(app: typer.Typer) -> None:
         ] = None,
         junit: JunitOption = None,
         github_summary: GithubOption = None,
+        queue: QueueOption = False,
+        queue_name: QueueNameOption = "deployments",
+        wait: WaitOption = False,
+        when_allowed: Annotated[
+            bool, typer.Option("--when-allowed", help="Queue it to start by itself once policy allows it.")
+        ] = False,
+        until: Annotated[
+            str | None, typer.Option("--until", help="With --when-allowed: expire at this ISO time.")
+        ] = None,
     ) -> int:
         """Deploy VERSION to ENV: gates, deploy steps, verification, rollback on failure."""
         from releasegate.cli import deploy_impl
         from releasegate.cli.ci_view import CiOutputs
+
+        if queue or when_allowed:
+            from releasegate.cli.worker import parse_until, queued
+            from releasegate.errors import UsageError
+            from releasegate.service.queue import Request
+
+            if junit:
+                raise UsageError("--junit writes the steps of a deployment run here; with --queue "
+                                 "a worker runs it (follow it with --wait, read it with show)")
+            return queued(globals_of(ctx), Request(
+                "deploy", env, version, kind=kind, reason=reason, emergency=emergency,
+                flags=tuple(flag or ()), overrides=tuple(override or ()), fixes=fixes,
+                queue=queue_name, when_allowed=when_allowed, until=parse_until(until),
+            ), wait=wait)
 
         return deploy_impl.deploy(
             globals_of(ctx),
@@ -119,9 +151,20 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--to", help="Version (default: previous successful).")
         ] = None,
         reason: Annotated[str | None, typer.Option("--reason", help="Why.")] = None,
+        queue: QueueOption = False,
+        queue_name: QueueNameOption = "deployments",
+        wait: WaitOption = False,
     ) -> int:
         """Roll ENV back to the previous successful version (migration-aware)."""
         from releasegate.cli import deploy_impl
+
+        if queue:
+            from releasegate.cli.worker import queued
+            from releasegate.service.queue import Request
+
+            return queued(globals_of(ctx), Request(
+                "rollback", env, to, kind="rollback", reason=reason, queue=queue_name,
+            ), wait=wait)
 
         return deploy_impl.rollback(globals_of(ctx), env, to=to, reason=reason)
 

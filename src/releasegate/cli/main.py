@@ -26,6 +26,7 @@ from releasegate.cli import (
     target,
     token,
     verify,
+    worker,
 )
 from releasegate.cli.context import Globals
 from releasegate.cli.errors import handle
@@ -78,6 +79,7 @@ metrics.register(app)
 token.register(app)
 serve.register(app)
 verify.register(app)
+worker.register(app)
 
 
 GC_THRESHOLD = 200_000

@@ -63,9 +63,12 @@ def print_history(g: Globals, env: str | None, *, limit: int) -> int:
 
 
 def print_status(g: Globals, env: str | None) -> int:
+    from releasegate.cli.worker import queued_line, queued_now
+
     found = records.status(g.workspace, g.actor, env)
+    waiting = queued_now(g, env)
     if g.json:
-        print(json.dumps(found.to_json(), indent=2))
+        print(json.dumps({**found.to_json(), "queued": [q.to_json() for q in waiting]}, indent=2))
         return Exit.OK
     table = Table(title="environments")
     for col in ("environment", "live", "lock", "in progress", "target"):
@@ -90,6 +93,8 @@ def print_status(g: Globals, env: str | None) -> int:
             due = str(o["due"]) + (" (OVERDUE)" if o["overdue"] else "")
             ob.add_row(str(o["id"]), str(o["deployment"]), str(o["kind"]), due, str(o["text"]))
         console.print(ob)
+    for q in waiting:
+        console.print(f"queued: {queued_line(q.to_json())}", highlight=False, markup=False)
     return Exit.OK
 
 

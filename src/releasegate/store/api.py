@@ -35,6 +35,7 @@ from releasegate.store.events import Events
 from releasegate.store.facts_records import Records
 from releasegate.store.incidents import Incidents
 from releasegate.store.migrate import downgrade_engine, require_current, upgrade_engine
+from releasegate.store.queue import Queue
 from releasegate.store.records import (
     Anchor,
     ApprovalRecord,
@@ -86,7 +87,9 @@ __all__ = [
 ]
 
 
-class Store(Deployments, Steps, Events, Signoffs, Incidents, Calendars, Backups, Records, Tokens):
+class Store(
+    Deployments, Steps, Events, Signoffs, Incidents, Calendars, Backups, Records, Tokens, Queue
+):
     """The state store (SQLite or PostgreSQL). Get one with :func:`open_store`."""
 
     def __enter__(self) -> Store:

@@ -282,3 +282,42 @@ class ApiTokenRow(Base):
     # migration 0004: the user a token acts as (roles come from the config) and its expiry
     user: Mapped[str | None] = mapped_column(String(256))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class QueuedDeploymentRow(Base):
+    """A deployment asked for with ``--queue`` (migration 0005): what a worker needs to run
+    it — the config as it was validated, the repository and commit it came from — and where
+    it stands. The deployment it becomes is an ordinary ``deployments`` row (``deployment_id``);
+    secrets are never here, the worker resolves them."""
+
+    __tablename__ = "queued_deployments"
+    __table_args__ = (
+        Index("ix_queued_status_id", "status", "id"),
+        Index("ix_queued_env_id", "environment", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project: Mapped[str] = mapped_column(String(128))
+    environment: Mapped[str] = mapped_column(String(128))
+    version: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))
+    options: Mapped[JsonDict] = mapped_column(JSON)
+    user: Mapped[str] = mapped_column(String(256))
+    via: Mapped[str | None] = mapped_column(String(32))
+    os_user: Mapped[str | None] = mapped_column(String(256))
+    repository: Mapped[str] = mapped_column(Text)
+    commit: Mapped[str] = mapped_column(String(64))
+    config_path: Mapped[str] = mapped_column(Text)
+    config_text: Mapped[str] = mapped_column(Text)
+    queue: Mapped[str] = mapped_column(String(64))
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(32))
+    waiting: Mapped[str | None] = mapped_column(Text)
+    not_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"))
+    worker: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    detail: Mapped[str | None] = mapped_column(Text)

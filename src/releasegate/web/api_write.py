@@ -2,7 +2,8 @@
 
 Each calls one use case with the token's actor: who may do what is decided there, as on
 the command line. Deployments and rollbacks run in the server's process (no workers:
-the embedded default); the answer comes as soon as the deployment is recorded.
+the embedded default); the answer comes as soon as the deployment is recorded. When
+workers are live (team mode, docs/team-mode.md) they are queued for them instead.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from releasegate.identity import Actor
-from releasegate.service import calendar, deployments, signoffs
+from releasegate.service import calendar, deployments, queue, signoffs
 from releasegate.service.results import Outcome
 from releasegate.service.workspace import Workspace
 from releasegate.web.launch import Launch, launch
@@ -97,10 +98,26 @@ async def _started(request: Request, name: str, work: Any) -> JSONResponse:
     )
 
 
+async def _queued(request: Request, actor: Actor, req: queue.Request) -> JSONResponse | None:
+    """Team mode: when workers are live, the deployment is queued for them (202 with the
+    queued deployment); otherwise None, and it runs in this process."""
+    ws = state_of(request).workspace
+    if not await anyio.to_thread.run_sync(queue.workers_live, ws):
+        return None
+    record = await anyio.to_thread.run_sync(queue.enqueue, ws, actor, req)
+    return JSONResponse({"queued": record.to_json(), "status": record.status}, status_code=202)
+
+
 @router.post("/deployments", status_code=202)
 async def deploy(request: Request, actor: Caller, body: DeployBody) -> JSONResponse:
     """Deploy a version: 202 with the deployment's id once it is recorded (follow it on
     its event stream), or the refusal (403, 409 blocked, 423 locked)."""
+
+    queued = await _queued(request, actor, queue.Request(
+        "deploy", body.environment, body.version, kind=body.kind, emergency=body.emergency,
+        reason=body.reason))
+    if queued is not None:
+        return queued
 
     def work(ws: Workspace, run: Launch) -> Outcome:
         return deployments.deploy(
@@ -114,6 +131,11 @@ async def deploy(request: Request, actor: Caller, body: DeployBody) -> JSONRespo
 @router.post("/rollbacks", status_code=202)
 async def rollback(request: Request, actor: Caller, body: RollbackBody) -> JSONResponse:
     """Roll an environment back (never blocked by a window or a freeze)."""
+
+    queued = await _queued(request, actor, queue.Request(
+        "rollback", body.environment, body.to, kind="rollback", reason=body.reason))
+    if queued is not None:
+        return queued
 
     def work(ws: Workspace, run: Launch) -> Outcome:
         return deployments.rollback(

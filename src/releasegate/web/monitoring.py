@@ -45,7 +45,33 @@ def metrics(request: Request) -> str:
         "# TYPE releasegate_background_runs gauge",
         f"releasegate_background_runs {sum(t.is_alive() for t in state.runs)}",
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _queue_lines(state.workspace)) + "\n"
+
+
+_QUEUE_GAUGES = {
+    "todo": ("releasegate_queue_jobs_waiting", "Jobs ready to run that no worker has taken yet."),
+    "doing": ("releasegate_queue_jobs_running", "Jobs workers are running."),
+    "oldest_todo_age_s": ("releasegate_queue_oldest_job_age_seconds",
+                          "Age of the oldest job ready to run and not taken (0: none)."),
+    "queued_queued": ("releasegate_queued_deployments_queued", "Queued deployments not started."),
+    "queued_waiting": ("releasegate_queued_deployments_waiting",
+                       "Deployments waiting for policy to allow them (--when-allowed)."),
+    "queued_running": ("releasegate_queued_deployments_running", "Queued deployments running."),
+    "workers": ("releasegate_workers_live", "Workers that sent a heartbeat in the last minute."),
+}
+
+
+def _queue_lines(ws: object) -> list[str]:
+    """Team mode's gauges, when the store is PostgreSQL (none on the embedded default)."""
+    from releasegate.service import queue
+
+    found = queue.gauges(ws)  # type: ignore[arg-type]
+    if found is None:
+        return []
+    lines: list[str] = []
+    for key, (name, help) in _QUEUE_GAUGES.items():
+        lines += [f"# HELP {name} {help}", f"# TYPE {name} gauge", f"{name} {found.get(key, 0.0):g}"]
+    return lines
 
 
 def _label(value: str) -> str:
