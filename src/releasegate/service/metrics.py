@@ -220,8 +220,11 @@ def list_backups(ws: Workspace, actor: Actor) -> tuple[list[BackupItem], dict[in
                 dep = store.get_deployment(b.deployment_id)
                 envs[b.deployment_id] = dep.environment if dep else b.source
             env = envs[b.deployment_id]
-        location = Path(b.location) if Path(b.location).is_absolute() else ws.root / b.location
-        items.append(BackupItem(b.id, env, str(location), b.created_at, is_good(str(location), b.checksum)))
+        if b.location.startswith("s3://"):
+            location = b.location
+        else:
+            location = str(Path(b.location) if Path(b.location).is_absolute() else ws.root / b.location)
+        items.append(BackupItem(b.id, env, location, b.created_at, is_good(location, b.checksum)))
     return items, gone
 
 
