@@ -154,3 +154,25 @@ def test_across_projects_the_index_walks_agree_with_the_sorts(
     assert walked["deployment_duration"]["n"] == 5  # type: ignore[index]
     assert walked["lead_time"]["n"] == 5  # type: ignore[index]
     assert walked["success_rate"]["n"] == 8  # type: ignore[index]
+
+
+def test_a_failure_verification_found_counts_from_the_undo(history: History) -> None:
+    """A rollback.when trigger is no failed step: the failure is dated when the undo began,
+    so its recovery is the undo's time, not zero."""
+    h = history
+    h.clock.advance(hours=10)
+    d = h.store.create_deployment(environment="production", version="2.0.0", kind="normal",
+                                  user="ana", plan={}).id
+    h.store.set_project(d, "shop")
+    h.store.set_deployment_status(d, "running")
+    release = h.store.start_step(d, step_id="release", phase="deploy", attempt=1)
+    h.clock.advance(minutes=3)
+    h.store.finish_step(release.id, status="succeeded", summary="live")
+    h.clock.advance(minutes=2)  # verification watches, then its trigger fires
+    undo = h.store.start_step(d, step_id="release", phase="deploy:undo", attempt=1)
+    h.clock.advance(minutes=4)
+    h.store.finish_step(undo.id, status="succeeded", summary="back on 1.9.0")
+    h.store.set_deployment_status(d, "rolled_back")
+    report = compute_metrics(h.store._engine, project="shop", environment="production",
+                             targets=MetricsSettings(min_n=1), **PERIOD)
+    assert report.metrics["recovery_time"].value == pytest.approx(4 * 60, abs=0.01)

@@ -41,6 +41,7 @@ from releasegate.store.facts_records import (
 CHANGE_KINDS = ("normal", "major", "hotfix")
 ENDED = ("succeeded", "failed", "rolled_back", "rollback_failed")
 FAILED_STEP = ("failed", "timed_out")
+UNDO_PHASES = ("deploy:undo", "rollback")
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,26 @@ def failures_deployed(scope: Scope) -> Select[Any]:
 
 def bad_later(scope: Scope) -> Select[Any]:
     """``(undone, bad)``: succeeded deployments of the period that a successful rollback
-    run undid later, and those undone or linked to a failure. Read from the two small id
-    sets (primary-key look-ups), not from every run of the period."""
+    run undid later, and those undone or linked to a failure. Across projects read from
+    the two id sets (primary-key look-ups), not from every run of the period; for one
+    project from its own runs."""
     d = deployments.alias("d")
+    ours = [d.c.status == "succeeded", d.c.kind.in_(CHANGE_KINDS), *in_scope(d, scope)]
+    if not walks(scope):
+        # a project's succeeded runs are few: each looked up in the two indexes
+        r = deployments.alias("r")
+        undone: ColumnElement[bool] = exists().where(
+            r.c.rollback_of == d.c.id, r.c.kind == "rollback", r.c.status == "succeeded")
+        linked = exists().where(failure_links.c.deployment_id == d.c.id)
+        flags: list[ColumnElement[Any]] = [
+            func.coalesce(func.sum(_flag(undone)), 0),
+            func.coalesce(func.sum(_flag(or_(undone, linked))), 0),
+        ]
+        return select(*flags).where(*ours)
     undone = d.c.id.in_(_undone_ids())
     counts: list[ColumnElement[Any]] = [func.coalesce(func.sum(_flag(undone)), 0), func.count()]
     return select(*counts).where(
-        d.c.id.in_(_undone_ids().union(select(failure_links.c.deployment_id))),
-        d.c.status == "succeeded", d.c.kind.in_(CHANGE_KINDS), *in_scope(d, scope),
+        d.c.id.in_(_undone_ids().union(select(failure_links.c.deployment_id))), *ours,
     )
 
 
@@ -212,6 +225,13 @@ def recoveries(scope: Scope) -> Select[Any]:
         )
         .scalar_subquery()
     )
+    # a failure verification found (a rollback.when trigger) is no failed step: it was
+    # found when the undo began
+    undo_started = (
+        select(func.min(step_runs.c.started_at))
+        .where(step_runs.c.deployment_id == d.c.id, step_runs.c.phase.in_(UNDO_PHASES))
+        .scalar_subquery()
+    )
     linked_incidents = failure_links.join(incidents, incidents.c.id == failure_links.c.incident_id)
     incident_opened = (
         select(func.min(incidents.c.opened_at)).select_from(linked_incidents)
@@ -245,7 +265,7 @@ def recoveries(scope: Scope) -> Select[Any]:
     )
     failed_run = d.c.status != "succeeded"
     failed_at = case(
-        (failed_run, func.coalesce(first_failed_step, d.c.finished_at)),
+        (failed_run, func.coalesce(first_failed_step, undo_started, d.c.finished_at)),
         else_=func.coalesce(incident_opened, d.c.finished_at),
     )
     recovered_at = case(
