@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import CompoundSelect, and_, case, exists, func, or_, select, union_all
 from sqlalchemy.sql import ColumnElement, Select
 
 from releasegate.metrics.sql import (
@@ -210,7 +210,7 @@ def _next_success(d: Any, alias: str, *, unlabelled: bool) -> ColumnElement[Any]
     )
 
 
-def recoveries(scope: Scope) -> Select[Any]:
+def recoveries(scope: Scope) -> Select[Any] | CompoundSelect[Any]:
     """``(failed_at, recovered_at, week)`` for each deployment that failed in production
     in the period; ``recovered_at`` is NULL while it is not recovered."""
     d = deployments.alias("d")
@@ -277,24 +277,23 @@ def recoveries(scope: Scope) -> Select[Any]:
         d.c.id.in_(_undone_ids()),
         d.c.id.in_(select(failure_links.c.deployment_id)),
     )
-    candidates: list[ColumnElement[bool]] = []
-    if scope.project is None:
-        # across projects, start from the few failures instead of reading every run: the
-        # failed statuses through the (environment, status) index, then the two id sets
-        f = deployments.alias("f")
-        failed_ids = select(f.c.id).where(f.c.status.in_(("failed", "rolled_back", "rollback_failed")))
-        candidates.append(d.c.id.in_(
-            failed_ids.union(_undone_ids(), select(failure_links.c.deployment_id))
-        ))
-    return select(
-        failed_at.label("failed_at"), recovered_at.label("recovered_at"),
-        week_of(d.c.finished_at).label("week"),
-    ).where(
-        *candidates,
-        *in_scope(d, scope),
+    columns = (failed_at.label("failed_at"), recovered_at.label("recovered_at"),
+               week_of(d.c.finished_at).label("week"))
+    if not walks(scope):
+        return select(*columns).where(*in_scope(d, scope), is_deployment(d), or_(failed_run, bad_later))
+    # across projects, two statements that each start from few rows: the failed runs of the
+    # period (a range of ix_deployments_outcome by status), and the succeeded ones found
+    # bad later (from the two id sets, by primary key). As one statement with the id sets
+    # OR-ed, PostgreSQL read every run of the period to hash-join them.
+    failed = select(*columns).where(
+        d.c.status.in_(("failed", "rolled_back", "rollback_failed")), *in_scope(d, scope),
         is_deployment(d),
-        or_(failed_run, bad_later),
     )
+    later = select(*columns).where(
+        d.c.id.in_(_undone_ids().union(select(failure_links.c.deployment_id))),
+        d.c.status == "succeeded", d.c.kind.in_(CHANGE_KINDS), *in_scope(d, scope),
+    )
+    return union_all(failed, later)
 
 
 def recovery_seconds(scope: Scope) -> Select[Any]:
