@@ -9,6 +9,7 @@ from tests.metrics.history import History
 
 from releasegate.config.records_models import MetricsSettings
 from releasegate.metrics.compute import compute_metrics
+from releasegate.store.facts_records import ChangeFact
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 PERIOD = {"since": START, "until": START + timedelta(weeks=4)}
@@ -125,3 +126,53 @@ def test_a_commit_dated_after_its_release_is_left_out(history: History) -> None:
     lead = compute_metrics(history.store._engine, project="shop", environment="production",
                            targets=MetricsSettings(min_n=1), **PERIOD).metrics["lead_time"]
     assert (lead.n, lead.value, lead.extra["excluded_clock_skew"]) == (1, pytest.approx(3 * 3600, abs=0.01), 1)
+
+
+def test_across_projects_the_index_walks_agree_with_the_sorts(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Across projects, counts and percentiles are read along the stored figures' indexes
+    (migration 0006); the same records sorted the per-project way give the same figures."""
+    _story(history)
+    history.clock.advance(hours=2)
+    history.run("9.1.0", project="other", minutes=7)
+    now = history.clock.now
+    history.store.record_release(
+        project="other", environment="production", version="9.1.0", kind="normal", commit="e" * 40,
+        previous_commit=None, changes=[ChangeFact(sha=f"{i:040x}", first_commit_at=now - timedelta(hours=h),
+                                                  merged_at=now, subject="x") for i, h in enumerate([1, 3])],
+    )
+    history.store.mark_live(project="other", environment="production", version="9.1.0", at=now)
+
+    def everything() -> dict[str, object]:
+        return compute_metrics(history.store._engine, project=None, environment="production",
+                               targets=MetricsSettings(min_n=1), **PERIOD).to_json()
+
+    walked = everything()
+    monkeypatch.setattr("releasegate.metrics.queries.walks", lambda scope: False)
+    assert everything() == walked
+    assert walked["deployment_duration"]["n"] == 5  # type: ignore[index]
+    assert walked["lead_time"]["n"] == 5  # type: ignore[index]
+    assert walked["success_rate"]["n"] == 8  # type: ignore[index]
+
+
+def test_a_failure_verification_found_counts_from_the_undo(history: History) -> None:
+    """A rollback.when trigger is no failed step: the failure is dated when the undo began,
+    so its recovery is the undo's time, not zero."""
+    h = history
+    h.clock.advance(hours=10)
+    d = h.store.create_deployment(environment="production", version="2.0.0", kind="normal",
+                                  user="ana", plan={}).id
+    h.store.set_project(d, "shop")
+    h.store.set_deployment_status(d, "running")
+    release = h.store.start_step(d, step_id="release", phase="deploy", attempt=1)
+    h.clock.advance(minutes=3)
+    h.store.finish_step(release.id, status="succeeded", summary="live")
+    h.clock.advance(minutes=2)  # verification watches, then its trigger fires
+    undo = h.store.start_step(d, step_id="release", phase="deploy:undo", attempt=1)
+    h.clock.advance(minutes=4)
+    h.store.finish_step(undo.id, status="succeeded", summary="back on 1.9.0")
+    h.store.set_deployment_status(d, "rolled_back")
+    report = compute_metrics(h.store._engine, project="shop", environment="production",
+                             targets=MetricsSettings(min_n=1), **PERIOD)
+    assert report.metrics["recovery_time"].value == pytest.approx(4 * 60, abs=0.01)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3  # type: ignore[import-untyped]
 import pytest
-from moto.server import ThreadedMotoServer
+from tests.support.s3 import moto_s3
 
 from releasegate.errors import DriverError
 from releasegate.metrics.retention import BackupItem, archive, is_good, plan_prune
@@ -61,19 +60,8 @@ def test_no_archive_deletes(tmp_path: Path) -> None:
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """moto's S3 server on 127.0.0.1, and the AWS environment pointing at it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    for name, value in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test",
-                        "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    try:
+    with moto_s3(monkeypatch) as url:
         yield url
-    finally:
-        server.stop()
 
 
 def test_archive_to_s3(s3: str, tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from tests.drivers.notifiers.receivers import Receiver, serving
 
 from releasegate.engine.report import ListReporter
-from releasegate.service import deployments
+from releasegate.errors import ConfigError
+from releasegate.service import deployments, metrics
 from releasegate.service.metrics import sql_engine
 from releasegate.store.facts_records import notification_log
 
@@ -51,6 +52,50 @@ def test_a_deployment_is_announced_from_start_to_finish(make_ws, receiver: Recei
         ("deployment.started", "sent", done.deployment_id),
         ("deployment.succeeded", "sent", done.deployment_id),
     ]
+
+
+def test_a_success_carries_the_deployments_announcement(make_ws, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+    top = FAST + f"notify:\n  - {{url: 'json://127.0.0.1:{receiver.port}/chat', on: ['deployment.succeeded']}}\n"
+    ws = make_ws(environment("production"), top=top)
+    done = deployments.deploy(ws, actor(ws, "dev"), "production", "1.4.0")
+    [(_, body)] = receiver.wait_for(1)
+    assert body["title"] == "✅ Deployed 1.4.0 to production"
+    lines = body["message"].splitlines()
+    assert lines[:3] == ["✅ Production Deployment Complete", "", "Version: v1.4.0"]
+    assert "Downtime: None (zero-downtime deployment)" in lines
+    assert metrics.announcement(ws, actor(ws, "dev"), done.deployment_id) == body["message"] + "\n"
+
+
+TEAM_TEMPLATE = """\
+Shipped {{ version }} to {{ environment }} in {{ duration }}.
+{% for name, url in links.items() %}{{ name }} <{{ url }}>
+{% endfor %}"""
+
+
+def test_the_teams_announcement_template_is_used_by_show_and_notifications(make_ws, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+    top = FAST + (
+        f"notify:\n  - {{url: 'json://127.0.0.1:{receiver.port}/chat', on: ['deployment.succeeded']}}\n"
+        "announcement: {template: team/announce.j2, links: {Dashboards: 'https://grafana.example/d/t'}}\n"
+    )
+    ws = make_ws(environment("production"), top=top)
+    (ws.root / "team").mkdir()
+    (ws.root / "team" / "announce.j2").write_text(TEAM_TEMPLATE)
+    done = deployments.deploy(ws, actor(ws, "dev"), "production", "2.0.0")
+    [(_, body)] = receiver.wait_for(1)
+    shown = metrics.announcement(ws, actor(ws, "dev"), done.deployment_id)
+    assert shown.startswith("Shipped 2.0.0 to production in ")
+    assert shown.endswith("Dashboards <https://grafana.example/d/t>\n")
+    assert body["message"] + "\n" == shown
+
+    (ws.root / "team" / "announce.j2").write_text("{% for x in %}")
+    with pytest.raises(ConfigError, match=r"announce\.j2:1: "):
+        metrics.announcement(ws, actor(ws, "dev"), done.deployment_id)
+    # a broken template never holds back the notification: it goes out without it
+    deployments.deploy(ws, actor(ws, "dev"), "production", "2.0.1")
+    [(_, second)] = receiver.wait_for(2)[1:]
+    assert second["message"].startswith("Deployment #")
+    [failed] = ws.store.list_events(types=("announcement.failed",))
+    assert "announce.j2:1" in str(failed.data["reason"])
 
 
 def test_a_service_that_is_down_never_fails_the_deployment(make_ws) -> None:  # type: ignore[no-untyped-def]

@@ -473,6 +473,7 @@ class Config(Model):
     campaigns: Campaigns = Field(default_factory=Campaigns)
     metrics: "MetricsSettings" = Field(default_factory=lambda: MetricsSettings())
     backups: "BackupRetention" = Field(default_factory=lambda: BackupRetention())
+    announcement: "AnnouncementSettings" = Field(default_factory=lambda: AnnouncementSettings())
     checklist: str | None = Field(
         None, description="Path of the markdown checklist this config implements."
     )
@@ -495,6 +496,7 @@ class Config(Model):
 # the records' models build on Model and Window above; Config refers to them by name
 from releasegate.config.github_models import GitHubSettings  # noqa: E402
 from releasegate.config.records_models import (  # noqa: E402
+    AnnouncementSettings,
     BackupRetention,
     Contact,
     MetricsSettings,

@@ -1,6 +1,7 @@
 """Config models for the records that count: metric targets, notifications, emergency
 contacts, backup retention. The lead adds them to :class:`~releasegate.config.models.Config`
-as the top-level keys ``metrics``, ``notify``, ``notifications``, ``contacts`` and ``backups``.
+as the top-level keys ``metrics``, ``notify``, ``notifications``, ``contacts``, ``announcement``
+and ``backups``.
 
 A metric target is a comparison and a figure with its unit: ``"< 30m"``, ``"> 95%"``,
 ``">= 2/week"``, ``"= 0"``, ``"2-4/week"`` (a range, both ends included).
@@ -217,6 +218,21 @@ class NotificationSettings(Model):
         default_factory=lambda: ["deployment.failed", "deployment.rolled_back"],
         description="Events that reach contacts available now; other events wait for a "
         "contact's business hours.",
+    )
+
+
+class AnnouncementSettings(Model):
+    """``announcement:`` — the checklist's deployment announcement, as the team writes it."""
+
+    template: str | None = Field(
+        None, description="A Jinja2 file (relative to the config) replacing the built-in "
+        "announcement; it sees version, environment, deployed_at, duration, downtime, changes, "
+        "verification and links. Used by show --announcement and the deployment.succeeded "
+        "notification.",
+    )
+    links: dict[str, str] = Field(
+        default_factory=dict, description="Name → URL listed under the announcement "
+        "(monitoring, release notes…), after the environment's own url.",
     )
 
 

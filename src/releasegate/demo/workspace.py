@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,11 @@ def prepare(root: Path | None = None) -> Workspace:
         (base / "data" / env).mkdir(parents=True, exist_ok=True)
     adapt_config(ws)
     git_repository(ws)
+    ws.changes.append(
+        f"a git history for the metrics: 1.1.5 tagged {RELEASED_1_1_5_H // 24} days ago, then "
+        f"{len(HISTORY)} changes begun {HISTORY[-1][0]}–{HISTORY[0][0]} hours before now "
+        "(the lead time is measured from them)"
+    )
     os.environ.update(ws.env_vars())
     # the config's commands say `python`: the one releasegate runs on, with the example's
     # dependencies, must come first (make demo does not activate the virtualenv)
@@ -90,8 +96,30 @@ def prepare(root: Path | None = None) -> Workspace:
     return ws
 
 
+HISTORY = (
+    (38, "Payments: gatewayReference column (expand-only migration)"),
+    (34, "Payments: record the gateway reference on capture"),
+    (31, "Reconciliation: reconciliation status on payments"),
+    (27, "Reconciliation: POST /api/payments/reconcile"),
+    (22, "Reconciliation: nightly matching of bank files"),
+    (19, "Search: index products by category"),
+    (15, "CA verification: accept ICAI numbers with a branch suffix"),
+    (12, "Smoke: a reconciliation flow"),
+    (9, "Docs: reconciliation runbook"),
+    (6, "Payments: retry the gateway capture once on a timeout"),
+    (4, "Deps: bump the HTTP client"),
+)
+"""The changes merged since 1.1.5, with how many hours before the demo each was begun:
+the release facts read them from git, and the lead time is measured from them."""
+RELEASED_1_1_5_H = 6 * 24
+"""1.1.5 was tagged six days before the demo."""
+
+
 def git_repository(ws: Workspace) -> None:
-    """The workspace is a git repository with an ``origin`` to push release tags to."""
+    """The workspace is a git repository with an ``origin`` to push release tags to, and a
+    history the metrics can read: 1.1.5 tagged six days ago, then the changes merged since
+    (squash merges, begun 38 to 4 hours before the demo), so the releases the demo deploys
+    have real changes and the lead time rests on enough of them to be graded."""
     origin = ws.root / ".demo-origin.git"
     ignore = ws.root / ".gitignore"
     ignore.write_text(
@@ -104,17 +132,32 @@ def git_repository(ws: Workspace) -> None:
         "GIT_COMMITTER_NAME": "releasegate demo",
         "GIT_COMMITTER_EMAIL": "demo@camarketplace.test",
     }
-    for argv in (
-        ["git", "init", "-q", "--bare", str(origin)],
-        ["git", "init", "-q", "-b", "main"],
-        ["git", "config", "user.name", "releasegate demo"],
-        ["git", "config", "user.email", "demo@camarketplace.test"],
-        ["git", "add", "-A"],
-        ["git", "commit", "-q", "-m", "CA Marketplace 1.2.1"],
-        ["git", "remote", "add", "origin", str(origin)],
-        ["git", "push", "-q", "origin", "main"],
-    ):
-        done = subprocess.run(argv, cwd=ws.root, env=env, capture_output=True, text=True)
+    now = int(time.time())
+
+    def at(hours_ago: float) -> dict[str, str]:
+        stamp = f"@{now - int(hours_ago * 3600)} +0000"
+        return {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+
+    steps: list[tuple[list[str], dict[str, str]]] = [
+        (["git", "init", "-q", "--bare", str(origin)], {}),
+        (["git", "init", "-q", "-b", "main"], {}),
+        (["git", "config", "user.name", "releasegate demo"], {}),
+        (["git", "config", "user.email", "demo@camarketplace.test"], {}),
+        (["git", "add", "-A"], {}),
+        (["git", "commit", "-q", "-m", "CA Marketplace 1.1.5"], at(RELEASED_1_1_5_H)),
+        (["git", "tag", "v1.1.5"], {}),
+    ]
+    # the example ships the tree as it is today: the changes since 1.1.5 are its history
+    steps += [
+        (["git", "commit", "-q", "--allow-empty", "-m", subject], at(hours))
+        for hours, subject in HISTORY
+    ]
+    steps += [
+        (["git", "remote", "add", "origin", str(origin)], {}),
+        (["git", "push", "-q", "origin", "main", "v1.1.5"], {}),
+    ]
+    for argv, dated in steps:
+        done = subprocess.run(argv, cwd=ws.root, env={**env, **dated}, capture_output=True, text=True)
         if done.returncode != 0:
             raise UsageError(f"demo workspace: {' '.join(argv)} failed: {done.stderr.strip()}")
 

@@ -150,6 +150,10 @@ def trend_chart(series: Series, cfr: Metric, cfr_target: float | None,
     return fig
 
 
+_CAP = 2.5
+"""The targets chart shows a figure up to 2.5 times its target; beyond, the bar stops."""
+
+
 def targets_chart(metrics: list[Metric], figures: dict[str, float]) -> Figure:
     """One row per metric: its value as a bar, its target as a dashed line, coloured by
     met / missed / not enough data; scaled so the target sits at the same place."""
@@ -158,18 +162,27 @@ def targets_chart(metrics: list[Metric], figures: dict[str, float]) -> Figure:
     for row, metric in enumerate(reversed(metrics)):
         target = figures.get(metric.name)
         if metric.value is None or target is None:
-            shown = 0.0  # nothing to compare: only the label
+            ratio = 0.0  # nothing to compare: only the label
         elif target == 0:  # "= 0": any value is as far off as the chart shows
-            shown = 0.0 if not metric.value else 2.5
+            ratio = 0.0 if not metric.value else float("inf")
         else:
-            shown = min(metric.value / target, 2.5)
-        ax.barh(row, shown, color=STATUS_COLORS[metric.status], height=0.6)
+            ratio = metric.value / target
+        shown = min(ratio, _CAP)
+        if metric.status == "not enough data":
+            # not graded: an outline, so a figure from a handful of runs does not read
+            # like a measured miss (a grey bar at the cap looked like the worst figure)
+            ax.barh(row, shown, height=0.6, fill=False, hatch="///",
+                    edgecolor=STATUS_COLORS[metric.status], linewidth=0.8)
+        else:
+            ax.barh(row, shown, color=STATUS_COLORS[metric.status], height=0.6)
         label = f"{fmt.value(metric)} — {fmt.status(metric)}"
+        if ratio > _CAP:
+            label = "» " + label  # off the scale: the bar stops at the chart's edge
         ax.text(shown + 0.03, row, label, va="center", fontsize=8)
     ax.axvline(1.0, **TARGET_STYLE)
     ax.set_yticks(range(len(metrics)), [fmt.TITLES[m.name] for m in reversed(metrics)], fontsize=9)
     ax.set_xlim(0, 4.6)
-    ax.set_xticks([0, 1, 2], ["0", "target", "2× target"])
+    ax.set_xticks([0, 1, 2, _CAP], ["0", "target", "2×", f"{_CAP}×"])
     ax.set_title("Each figure against its target")
     return fig
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import JsonValue
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Select
 
@@ -23,7 +23,7 @@ from releasegate.config.records_models import MetricsSettings
 from releasegate.errors import StoreError
 from releasegate.metrics import queries as q
 from releasegate.metrics.model import Metric, MetricsReport, grade
-from releasegate.metrics.sql import percentiles
+from releasegate.metrics.sql import percentiles, ranks, value_at
 
 _WEEK_S = 7 * 86400.0
 _MIN_WEEKS = 4
@@ -84,10 +84,22 @@ def _tune(conn: Connection) -> None:
     conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
 
 
-def _pcts(conn: Connection, values: Select[Any]) -> tuple[int, float | None, float | None, int]:
-    """``(n, median, p90, NULLs)`` of the values."""
-    row = conn.execute(percentiles(values, 50, 90, dialect=conn.dialect.name)).one()
-    return int(row.n or 0), row.p50, row.p90, int(row.total or 0) - int(row.n or 0)
+def _pcts(
+    conn: Connection, values: Select[Any], *, walk: bool = False
+) -> tuple[int, float | None, float | None, int]:
+    """``(n, median, p90, NULLs)`` of the values: sorted in one statement, or (``walk``)
+    counted, then each percentile read at its rank along the values' index."""
+    if not walk:
+        row = conn.execute(percentiles(values, 50, 90, dialect=conn.dialect.name)).one()
+        return int(row.n or 0), row.p50, row.p90, int(row.total or 0) - int(row.n or 0)
+    x = values.subquery("v").c[0]
+    total, n = conn.execute(select(func.count(), func.count(x))).one()
+    total, n = int(total or 0), int(n or 0)
+    found: dict[int, float | None] = {50: None, 90: None}
+    if n:
+        for p, rank in ranks(n, 50, 90).items():
+            found[p] = conn.execute(value_at(values, rank, n)).scalar()
+    return n, found[50], found[90], total - n
 
 
 def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dict[str, Metric]:
@@ -97,13 +109,14 @@ def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dic
           *, floor: int | None = None) -> Metric:
         return grade(name, value, n, target=targets.get(name), min_n=floor or min_n, extra=extra)
 
+    # (kind, status, reached its deploy phase) → runs
     counts: Counter[tuple[str, str, int]] = Counter()
-    undone_later = bad_later = 0
-    for kind, status, reached, undone, linked, n in conn.execute(q.outcome_counts(scope)):
-        counts[(kind, status, int(reached))] += int(n)
-        if kind in q.CHANGE_KINDS and status == "succeeded":
-            undone_later += int(n) if undone else 0
-            bad_later += int(n) if undone or linked else 0
+    for kind, status, n in conn.execute(q.outcome_counts(scope)):
+        counts[(kind, status, int(status != "failed"))] += int(n)
+    for kind, n in conn.execute(q.failures_deployed(scope)):
+        counts[(kind, "failed", 0)] -= int(n)
+        counts[(kind, "failed", 1)] += int(n)
+    undone_later, bad_later = (int(v) for v in conn.execute(q.bad_later(scope)).one())
     change = [k for k in counts if k[0] in q.CHANGE_KINDS]
     attempts = sum(counts[k] for k in change)
     deployed = sum(counts[k] for k in change if k[2])
@@ -120,7 +133,8 @@ def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dic
         succeeded if weeks >= _MIN_WEEKS else 0,
         {"deployments": succeeded, "weeks": round(weeks, 2)}, floor=1,
     )
-    n, p50, p90, skewed = _pcts(conn, q.lead_times(scope))
+    walk = q.walks(scope)
+    n, p50, p90, skewed = _pcts(conn, q.lead_times(scope), walk=walk)
     metrics["lead_time"] = g("lead_time", p50, n, {"p90": p90, "excluded_clock_skew": skewed})
     metrics["change_failure_rate"] = g(
         "change_failure_rate", _ratio(failed_runs + bad_later, deployed), deployed,
@@ -138,7 +152,7 @@ def _figures(conn: Connection, scope: q.Scope, settings: MetricsSettings) -> dic
         "success_rate", _ratio(succeeded, attempts), attempts,
         {"succeeded": succeeded, "stopped_at_gates": attempts - deployed},
     )
-    n, p50, p90, _ = _pcts(conn, q.durations(scope))
+    n, p50, p90, _ = _pcts(conn, q.durations(scope), walk=walk)
     metrics["deployment_duration"] = g("deployment_duration", p50, n, {"p90": p90})
     seconds, with_downtime = conn.execute(q.downtime(scope)).one()
     metrics["downtime"] = g(

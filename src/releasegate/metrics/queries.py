@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import CompoundSelect, and_, case, exists, func, or_, select, union_all
 from sqlalchemy.sql import ColumnElement, Select
 
 from releasegate.metrics.sql import (
     deployments,
     earliest,
     incidents,
+    indexed,
     seconds_between,
     step_runs,
     week_of,
@@ -40,6 +41,7 @@ from releasegate.store.facts_records import (
 CHANGE_KINDS = ("normal", "major", "hotfix")
 ENDED = ("succeeded", "failed", "rolled_back", "rollback_failed")
 FAILED_STEP = ("failed", "timed_out")
+UNDO_PHASES = ("deploy:undo", "rollback")
 
 
 @dataclass(frozen=True)
@@ -106,46 +108,92 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def outcome_counts(scope: Scope) -> Select[Any]:
-    """One pass over the runs that ended in the period: rows ``(kind, status, reached,
-    undone, linked, n)``. ``reached``: it got to its deploy phase; ``undone``: a successful
-    rollback run undid it later; ``linked``: a failure is linked to it. The two id sets
-    are built once (non-correlated IN), not looked up per run."""
-    d = deployments.alias("d")
-    reached = case((d.c.status != "failed", 1), (_reached_deploy(d), 1), else_=0)
-    undone = _flag(d.c.id.in_(_undone_ids()))
-    linked = _flag(d.c.id.in_(select(failure_links.c.deployment_id)))
+    """Rows ``(kind, status, n)`` of the runs that ended in the period. Grouped along
+    ``ix_deployments_outcome`` (status, kind, finished_at, …): the groups come in index
+    order, so a million runs are counted without sorting them."""
+    d = (indexed(deployments, "d", "ix_deployments_outcome") if walks(scope)
+         else deployments.alias("d"))
     return (
-        select(d.c.kind, d.c.status, reached.label("reached"), undone.label("undone"),
-               linked.label("linked"), func.count().label("n"))
-        .where(*in_scope(d, scope), d.c.status.in_(ENDED))
-        .group_by(d.c.kind, d.c.status, reached, undone, linked)
+        select(d.c.kind, d.c.status, func.count().label("n"))
+        .where(d.c.status.in_(ENDED), *in_scope(d, scope))
+        .group_by(d.c.status, d.c.kind)
+    )
+
+
+def failures_deployed(scope: Scope) -> Select[Any]:
+    """Rows ``(kind, n)``: runs of the period that ended ``failed`` after reaching their
+    deploy phase (the others stopped at their gates and changed nothing)."""
+    d = deployments.alias("d")
+    return (
+        select(d.c.kind, func.count().label("n"))
+        .where(d.c.status == "failed", *in_scope(d, scope), _reached_deploy(d))
+        .group_by(d.c.kind)
+    )
+
+
+def bad_later(scope: Scope) -> Select[Any]:
+    """``(undone, bad)``: succeeded deployments of the period that a successful rollback
+    run undid later, and those undone or linked to a failure. Across projects read from
+    the two id sets (primary-key look-ups), not from every run of the period; for one
+    project from its own runs."""
+    d = deployments.alias("d")
+    ours = [d.c.status == "succeeded", d.c.kind.in_(CHANGE_KINDS), *in_scope(d, scope)]
+    if not walks(scope):
+        # a project's succeeded runs are few: each looked up in the two indexes
+        r = deployments.alias("r")
+        undone: ColumnElement[bool] = exists().where(
+            r.c.rollback_of == d.c.id, r.c.kind == "rollback", r.c.status == "succeeded")
+        linked = exists().where(failure_links.c.deployment_id == d.c.id)
+        flags: list[ColumnElement[Any]] = [
+            func.coalesce(func.sum(_flag(undone)), 0),
+            func.coalesce(func.sum(_flag(or_(undone, linked))), 0),
+        ]
+        return select(*flags).where(*ours)
+    undone = d.c.id.in_(_undone_ids())
+    counts: list[ColumnElement[Any]] = [func.coalesce(func.sum(_flag(undone)), 0), func.count()]
+    return select(*counts).where(
+        d.c.id.in_(_undone_ids().union(select(failure_links.c.deployment_id))), *ours,
     )
 
 
 def lead_times(scope: Scope) -> Select[Any]:
-    """Seconds from each change's first commit to its release going live in the period;
-    NULL for a change whose commit is dated after that (clock skew: left out, counted)."""
+    """Each change's lead time in seconds (first commit to its release going live in the
+    period, stored when it went live); NULL for a change whose commit is dated after that
+    (clock skew: left out, counted). For a project, from its releases (an index range);
+    across projects, along ``ix_release_changes_lead`` (see :func:`walks`)."""
+    if scope.project is None:
+        rc = indexed(release_changes, "rc", "ix_release_changes_lead")
+        conditions = [rc.c.live_at >= scope.since, rc.c.live_at < scope.until]
+        if scope.environment is not None:
+            conditions.append(rc.c.release_id.in_(
+                select(release_facts.c.id).where(release_facts.c.environment == scope.environment)
+            ))
+        return select(rc.c.lead_s).where(*conditions)
     conditions = [release_facts.c.live_at >= scope.since, release_facts.c.live_at < scope.until]
-    if scope.project is not None:
-        conditions.append(release_facts.c.project == scope.project)
+    conditions.append(release_facts.c.project == scope.project)
     if scope.environment is not None:
         conditions.append(release_facts.c.environment == scope.environment)
     joined = release_changes.join(release_facts, release_facts.c.id == release_changes.c.release_id)
-    seconds = case(
-        (release_changes.c.first_commit_at <= release_facts.c.live_at,
-         seconds_between(release_facts.c.live_at, release_changes.c.first_commit_at)),
-        else_=None,
-    )
-    return select(seconds).select_from(joined).where(*conditions)
+    return select(release_changes.c.lead_s).select_from(joined).where(*conditions)
 
 
 def durations(scope: Scope) -> Select[Any]:
-    """Seconds from start to finish of each succeeded deployment."""
-    d = deployments.alias("d")
-    return select(seconds_between(d.c.finished_at, d.c.started_at)).where(
+    """Seconds from start to finish of each succeeded deployment (stored when it finished).
+    Across projects along ``ix_deployments_duration`` (see :func:`walks`)."""
+    d = (indexed(deployments, "d", "ix_deployments_duration") if walks(scope)
+         else deployments.alias("d"))
+    return select(d.c.duration_s).where(
         *in_scope(d, scope), d.c.kind.in_(CHANGE_KINDS), d.c.status == "succeeded",
-        d.c.started_at.is_not(None),
+        d.c.duration_s.is_not(None),
     )
+
+
+def walks(scope: Scope) -> bool:
+    """Whether percentiles are found by walking the figure's index (:func:`value_at`)
+    rather than by sorting the values: across projects, where the values are hundreds of
+    thousands; for one project a range of its own rows is sorted faster than an index of
+    everyone's is walked."""
+    return scope.project is None
 
 
 def _next_success(d: Any, alias: str, *, unlabelled: bool) -> ColumnElement[Any]:
@@ -162,7 +210,7 @@ def _next_success(d: Any, alias: str, *, unlabelled: bool) -> ColumnElement[Any]
     )
 
 
-def recoveries(scope: Scope) -> Select[Any]:
+def recoveries(scope: Scope) -> Select[Any] | CompoundSelect[Any]:
     """``(failed_at, recovered_at, week)`` for each deployment that failed in production
     in the period; ``recovered_at`` is NULL while it is not recovered."""
     d = deployments.alias("d")
@@ -177,6 +225,13 @@ def recoveries(scope: Scope) -> Select[Any]:
         )
         .scalar_subquery()
     )
+    # a failure verification found (a rollback.when trigger) is no failed step: it was
+    # found when the undo began
+    undo_started = (
+        select(func.min(step_runs.c.started_at))
+        .where(step_runs.c.deployment_id == d.c.id, step_runs.c.phase.in_(UNDO_PHASES))
+        .scalar_subquery()
+    )
     linked_incidents = failure_links.join(incidents, incidents.c.id == failure_links.c.incident_id)
     incident_opened = (
         select(func.min(incidents.c.opened_at)).select_from(linked_incidents)
@@ -188,6 +243,7 @@ def recoveries(scope: Scope) -> Select[Any]:
         .select_from(linked_incidents)
         .where(failure_links.c.deployment_id == d.c.id)
         .having(func.count() > 0)
+        .correlate(d)  # explicitly: earliest() nests it two levels down
         .scalar_subquery()
     )
     next_healthy = case(
@@ -197,17 +253,19 @@ def recoveries(scope: Scope) -> Select[Any]:
     undone_at = (
         select(func.min(r.c.finished_at))
         .where(r.c.rollback_of == d.c.id, r.c.kind == "rollback", r.c.status == "succeeded")
+        .correlate(d)
         .scalar_subquery()
     )
     hotfixed_at = (
         select(func.min(h.c.finished_at))
         .select_from(failure_links.join(h, h.c.id == failure_links.c.fixed_by))
         .where(failure_links.c.deployment_id == d.c.id, h.c.status == "succeeded")
+        .correlate(d)
         .scalar_subquery()
     )
     failed_run = d.c.status != "succeeded"
     failed_at = case(
-        (failed_run, func.coalesce(first_failed_step, d.c.finished_at)),
+        (failed_run, func.coalesce(first_failed_step, undo_started, d.c.finished_at)),
         else_=func.coalesce(incident_opened, d.c.finished_at),
     )
     recovered_at = case(
@@ -219,24 +277,23 @@ def recoveries(scope: Scope) -> Select[Any]:
         d.c.id.in_(_undone_ids()),
         d.c.id.in_(select(failure_links.c.deployment_id)),
     )
-    candidates: list[ColumnElement[bool]] = []
-    if scope.project is None:
-        # across projects, start from the few failures instead of reading every run: the
-        # failed statuses through the (environment, status) index, then the two id sets
-        f = deployments.alias("f")
-        failed_ids = select(f.c.id).where(f.c.status.in_(("failed", "rolled_back", "rollback_failed")))
-        candidates.append(d.c.id.in_(
-            failed_ids.union(_undone_ids(), select(failure_links.c.deployment_id))
-        ))
-    return select(
-        failed_at.label("failed_at"), recovered_at.label("recovered_at"),
-        week_of(d.c.finished_at).label("week"),
-    ).where(
-        *candidates,
-        *in_scope(d, scope),
+    columns = (failed_at.label("failed_at"), recovered_at.label("recovered_at"),
+               week_of(d.c.finished_at).label("week"))
+    if not walks(scope):
+        return select(*columns).where(*in_scope(d, scope), is_deployment(d), or_(failed_run, bad_later))
+    # across projects, two statements that each start from few rows: the failed runs of the
+    # period (a range of ix_deployments_outcome by status), and the succeeded ones found
+    # bad later (from the two id sets, by primary key). As one statement with the id sets
+    # OR-ed, PostgreSQL read every run of the period to hash-join them.
+    failed = select(*columns).where(
+        d.c.status.in_(("failed", "rolled_back", "rollback_failed")), *in_scope(d, scope),
         is_deployment(d),
-        or_(failed_run, bad_later),
     )
+    later = select(*columns).where(
+        d.c.id.in_(_undone_ids().union(select(failure_links.c.deployment_id))),
+        d.c.status == "succeeded", d.c.kind.in_(CHANGE_KINDS), *in_scope(d, scope),
+    )
+    return union_all(failed, later)
 
 
 def recovery_seconds(scope: Scope) -> Select[Any]:
@@ -284,8 +341,14 @@ def downtime(scope: Scope) -> Select[Any]:
 
 
 def defect_counts(scope: Scope) -> Select[Any]:
-    """``(kind, n)`` of defects recorded against deployments of the period."""
+    """``(kind, n)`` of defects recorded against deployments of the period. Across
+    projects from the defects, each deployment checked by its id (the defects are far
+    fewer than the runs); for a project from its runs."""
     d = deployments.alias("d")
+    if walks(scope):
+        recorded = exists().where(d.c.id == defects.c.deployment_id, *in_scope(d, scope),
+                                  is_deployment(d))
+        return select(defects.c.kind, func.count()).where(recorded).group_by(defects.c.kind)
     return (
         select(defects.c.kind, func.count())
         .select_from(defects.join(d, d.c.id == defects.c.deployment_id))
@@ -297,18 +360,26 @@ def defect_counts(scope: Scope) -> Select[Any]:
 def coverage(scope: Scope) -> Select[Any]:
     """The newest coverage figure a ``coverage`` step recorded in the period (check runs
     count: their gates ran). For a project, from its runs (an index range); across
-    projects, from the newest step runs backwards (it stops at the first figure)."""
+    projects, from the newest step runs backwards, each checked against the period by its
+    deployment's id (a correlated EXISTS: as a join, the planners read every run of the
+    period first), so it stops at the first figure."""
     d = deployments.alias("d")
     percent = step_runs.c.evidence["coverage_percent"].as_float()
-    query = (
+    if scope.project is None:
+        in_period = exists().where(d.c.id == step_runs.c.deployment_id, *in_scope(d, scope))
+        return (
+            select(percent)
+            .where(step_runs.c.status == "succeeded", percent.is_not(None), in_period)
+            .order_by(step_runs.c.id.desc())
+            .limit(1)
+        )
+    return (
         select(percent)
         .select_from(step_runs.join(d, d.c.id == step_runs.c.deployment_id))
         .where(*in_scope(d, scope), step_runs.c.status == "succeeded", percent.is_not(None))
+        .order_by(step_runs.c.finished_at.desc(), step_runs.c.id.desc())
         .limit(1)
     )
-    if scope.project is not None:
-        return query.order_by(step_runs.c.finished_at.desc(), step_runs.c.id.desc())
-    return query.order_by(step_runs.c.id.desc())
 
 
 def weekly_outcomes(scope: Scope) -> Select[Any]:

@@ -6,7 +6,9 @@ good backup of any environment, however old it is.
 
 An archive is a directory (relative to the config) or ``s3://bucket/prefix`` (boto3; the
 credentials and endpoint come from the usual AWS environment variables and files). A file
-is removed from its place only after its copy is written and its size checked.
+is removed from its place only after its copy is written and its size checked. Backups the
+``backup`` step kept in S3 (``storage: s3://…``) are moved within S3, downloaded into an
+archive directory, or deleted.
 """
 
 from __future__ import annotations
@@ -68,7 +70,16 @@ def plan_prune(backups: list[BackupItem], keep_days: int, now: datetime) -> Prun
 
 
 def is_good(location: str, checksum: str) -> bool:
-    """Whether the backup file exists and its SHA-256 is ``checksum``."""
+    """Whether the backup file exists and its SHA-256 is ``checksum``; for a backup kept
+    in S3, whether the object is there with that checksum (verified when it was uploaded).
+    An S3 that cannot be asked counts as not good: never the one protected."""
+    if location.startswith("s3://"):
+        from releasegate.drivers.checks import backup_s3
+
+        try:
+            return backup_s3.stored_checksum(backup_s3.client(), location) == checksum
+        except Exception:  # noqa: BLE001 — unknown is not good
+            return False
     path = Path(location)
     if not path.is_file():
         return False
@@ -96,7 +107,9 @@ def archive(expired: list[BackupItem], destination: str | None, *, workdir: Path
     for item in expired:
         source = Path(item.location)
         try:
-            if destination is None:
+            if item.location.startswith("s3://"):
+                done.append(Archived(item.id, _s3_item(item.location, destination, workdir)))
+            elif destination is None:
                 source.unlink(missing_ok=True)
                 Path(f"{source}.sha256").unlink(missing_ok=True)
                 done.append(Archived(item.id, None))
@@ -112,6 +125,31 @@ def archive(expired: list[BackupItem], destination: str | None, *, workdir: Path
             error.done = done  # type: ignore[attr-defined]
             raise error from exc
     return done
+
+
+def _s3_item(url: str, destination: str | None, workdir: Path) -> str | None:
+    """A backup kept in S3: moved under an s3:// archive, downloaded into an archive
+    directory (its SHA-256 checked), or deleted when there is no archive."""
+    from releasegate.drivers.checks import backup_s3
+
+    s3 = backup_s3.client()
+    if destination is None:
+        backup_s3.delete(s3, url)
+        return None
+    if destination.startswith("s3://"):
+        return backup_s3.move(s3, url, destination)
+    folder = workdir / destination
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / url.rsplit("/", 1)[-1]
+    backup_s3.download(s3, url, target)
+    expected = backup_s3.stored_checksum(s3, url)
+    if expected is not None and not is_good(str(target), expected):
+        target.unlink()
+        raise DriverError(f"the archive copy of {url} does not match its SHA-256")
+    if expected is not None:
+        Path(f"{target}.sha256").write_text(f"{expected}  {target.name}\n")
+    backup_s3.delete(s3, url)
+    return str(target)
 
 
 def _to_dir(source: Path, folder: Path) -> str:

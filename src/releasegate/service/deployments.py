@@ -159,19 +159,26 @@ def deploy(
     with notifications(ws) as dispatcher:
         if dispatcher is not None:
             notify_overdue(ws, dispatcher)
-            reporter = _notifying(ws, actor, reporter, dispatcher, env, version, kind)
-        with github_deployments(ws, env, reporter) as reporter:
-            return _deploy(ws, actor, request, flags=flags, reporter=reporter, confirm=confirm, fixes=fixes)
+            reporter = _notifying(ws, actor, reporter, dispatcher, env, version, kind, hold_success=True)
+        notifying = reporter
+        try:
+            with github_deployments(ws, env, reporter) as reporter:
+                return _deploy(ws, actor, request, flags=flags, reporter=reporter, confirm=confirm, fixes=fixes)
+        finally:
+            if isinstance(notifying, NotifyingReporter):  # "succeeded" goes out with the announcement
+                from releasegate.service.metrics import announcement_or_none
+
+                notifying.release_held(lambda dep_id: announcement_or_none(ws, dep_id))
 
 
 def _notifying(
     ws: Workspace, actor: Actor, reporter: Reporter | None, dispatcher: Dispatcher, env: str,
-    version: str, kind: str,
+    version: str, kind: str, *, hold_success: bool = False,
 ) -> Reporter:
     return NotifyingReporter(
         reporter, dispatcher,
         deployment={"environment": env, "version": version, "kind": kind, "user": actor.name},
-        confirmations={c.id: c.text for c in ws.config.confirmations},
+        confirmations={c.id: c.text for c in ws.config.confirmations}, hold_success=hold_success,
     )
 
 

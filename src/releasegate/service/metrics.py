@@ -128,18 +128,47 @@ def add_defect(ws: Workspace, actor: Actor, deployment_id: int, *, kind: str, no
 
 
 def announcement(ws: Workspace, actor: Actor, deployment_id: int) -> str:
-    """The checklist's deployment announcement of one deployment, from its records; the
-    environment's URL is its link."""
+    """The checklist's deployment announcement of one deployment, from its records, in
+    the config's ``announcement.template`` (else the built-in text); the environment's URL
+    and ``announcement.links`` are its links. Read-only: anyone may."""
+    return _render(ws, deployment_id)
+
+
+def _render(ws: Workspace, deployment_id: int) -> str:
     from releasegate.metrics.announcement import announcement_facts, render_announcement
 
     dep = ws.store.get_deployment(deployment_id)
     if dep is None:
         raise UsageError(f"there is no deployment {deployment_id}")
+    settings = ws.config.announcement
     env = ws.config.environments.get(dep.environment)
     links = {"Service": env.url} if env is not None and env.url else {}
+    links.update(settings.links)
+    template = _announcement_template(ws)
     with sql_engine(ws.store).connect() as conn:
         facts = announcement_facts(conn, deployment_id, links=links)
-    return render_announcement(facts)
+    return render_announcement(facts, template)
+
+
+def _announcement_template(ws: Workspace) -> str | None:
+    """The team's template text (None: the built-in); a missing file or a syntax error is
+    a ConfigError naming the file and line."""
+    from releasegate.drivers.notifiers.messages import load_template
+
+    name = ws.config.announcement.template
+    return load_template(ws.root / name) if name else None
+
+
+def announcement_or_none(ws: Workspace, deployment_id: int) -> str | None:
+    """The announcement for a notification: None, never an error, when it cannot be
+    rendered (the notification then says what it says without it); why is recorded."""
+    from releasegate.errors import ReleasegateError
+
+    try:
+        return _render(ws, deployment_id)
+    except ReleasegateError as exc:
+        ws.store.append_event("announcement.failed", {"reason": str(exc)}, deployment_id=deployment_id)
+        return None
 
 
 # -- backups ------------------------------------------------------------------------------
@@ -191,8 +220,11 @@ def list_backups(ws: Workspace, actor: Actor) -> tuple[list[BackupItem], dict[in
                 dep = store.get_deployment(b.deployment_id)
                 envs[b.deployment_id] = dep.environment if dep else b.source
             env = envs[b.deployment_id]
-        location = Path(b.location) if Path(b.location).is_absolute() else ws.root / b.location
-        items.append(BackupItem(b.id, env, str(location), b.created_at, is_good(str(location), b.checksum)))
+        if b.location.startswith("s3://"):
+            location = b.location
+        else:
+            location = str(Path(b.location) if Path(b.location).is_absolute() else ws.root / b.location)
+        items.append(BackupItem(b.id, env, location, b.created_at, is_good(location, b.checksum)))
     return items, gone
 
 

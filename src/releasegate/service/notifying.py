@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -104,12 +104,28 @@ class NotifyingReporter:
     rolled back, and a ``sign.`` step waiting for a confirmation."""
 
     def __init__(self, inner: Reporter | None, dispatcher: Dispatcher, *, deployment: dict[str, JsonValue],
-                 confirmations: Mapping[str, str] | None = None) -> None:
+                 confirmations: Mapping[str, str] | None = None, hold_success: bool = False) -> None:
         self._inner = inner
         self._dispatcher = dispatcher
         self._deployment = dict(deployment)
         self._confirmations = dict(confirmations or {})
         self._started: datetime | None = None
+        self._hold_success = hold_success
+        self._held: dict[str, JsonValue] | None = None
+
+    def release_held(self, announce: Callable[[int], str | None]) -> None:
+        """Publish a held ``deployment.succeeded`` with the deployment's announcement
+        (``announce(id)``, rendered once the run's records are complete: outages and the
+        release's going live are written after the engine reports the end). Never raises."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        dep_id = self._deployment.get("id")
+        try:
+            text = announce(dep_id) if isinstance(dep_id, int) else None
+        except Exception:  # noqa: BLE001 — telling people must never break the deployment
+            text = None
+        self._publish("deployment.succeeded", **held, announcement=text)
 
     def event(self, type: str, data: Mapping[str, JsonValue]) -> None:
         if self._inner is not None:
@@ -142,8 +158,13 @@ class NotifyingReporter:
                 took = (datetime.now(UTC) - self._started).total_seconds() if self._started else None
                 from releasegate.metrics.format import duration
 
-                self._publish(event, detail=data.get("detail"),
-                              duration=duration(took) if took is not None else None)
+                extra: dict[str, JsonValue] = {
+                    "detail": data.get("detail"), "duration": duration(took) if took is not None else None,
+                }
+                if event == "deployment.succeeded" and self._hold_success:
+                    self._held = extra  # published by release_held, with the announcement
+                else:
+                    self._publish(event, **extra)
         elif type == "step.started" and str(data.get("step", "")).startswith("sign."):
             item = str(data["step"]).removeprefix("sign.")
             if data.get("attempt") in (None, 1):

@@ -230,6 +230,9 @@ class Deployments(Locks, StoreBase):
             }
             if status == "running" and before.started_at is None:
                 values["started_at"] = now
+            if status in FINAL_STATUSES and before.started_at is not None:
+                # stored for the metrics: their percentiles walk an index of it
+                values["duration_s"] = (now - before.started_at).total_seconds()
             if detail is not None:
                 values["detail"] = detail
             row = conn.execute(

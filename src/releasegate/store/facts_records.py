@@ -26,6 +26,7 @@ from typing import Literal, get_args
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -92,7 +93,12 @@ release_changes = Table(
     _ts("first_commit_at"),
     _ts("merged_at"),
     Column("subject", Text, nullable=False),
+    # written when the release goes live (migration 0006): the lead time's percentiles
+    # walk ix_release_changes_lead in order
+    _ts("live_at", nullable=True),
+    Column("lead_s", Float),
     Index("ix_release_changes_release", "release_id"),
+    Index("ix_release_changes_lead", "lead_s", "live_at", "release_id"),
 )
 defects = Table(
     "defects",
@@ -230,11 +236,31 @@ class Records(StoreBase):
             )
             if moved.rowcount != 1:
                 return False
+            self._changes_live(conn, project, environment, version, at)
             self._append_conn(conn, "release.live", {
                 "project": project, "environment": environment, "version": version,
                 "at": at.isoformat(),
             })
             return True
+
+    @staticmethod
+    def _changes_live(conn: Connection, project: str, environment: str, version: str, at: datetime) -> None:
+        """Each change of the release gets ``live_at`` and its lead time in seconds (NULL
+        when its commit is dated after ``at``: clock skew, left out of the lead time)."""
+        release_id = select(release_facts.c.id).where(
+            release_facts.c.project == project, release_facts.c.environment == environment,
+            release_facts.c.version == version,
+        ).scalar_subquery()
+        rows = conn.execute(
+            select(release_changes.c.id, release_changes.c.first_commit_at)
+            .where(release_changes.c.release_id == release_id)
+        ).all()
+        for change_id, first in rows:
+            lead = (at - first).total_seconds() if first <= at else None
+            conn.execute(
+                update(release_changes).where(release_changes.c.id == change_id)
+                .values(live_at=at, lead_s=lead)
+            )
 
     def add_defect(self, deployment_id: int, *, kind: str, note: str, user: str) -> int:
         """A person records a bug, security issue, performance regression or complaint

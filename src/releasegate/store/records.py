@@ -80,6 +80,8 @@ class DeploymentRecord:
     via: str | None = None
     project: str | None = None
     """The project it belongs to (one store may hold many); None: the config's project."""
+    duration_s: float | None = None
+    """Seconds from start to finish, stored when it finished (for the metrics)."""
 
 
 @dataclass(frozen=True)

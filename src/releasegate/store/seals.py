@@ -51,9 +51,9 @@ SEALED_TABLES = (
 """The tables whose every row must carry a seal, in the order ``audit verify`` reports them."""
 _UNSEALED_COLUMNS = {
     "locks": ("heartbeat_at", "expires_at"),
-    # the project a record belongs to (migration 0003) is for metrics, not for policy; rows
-    # sealed before it existed keep verifying
-    "deployments": ("project",),
+    # the project a record belongs to (migration 0003) and a run's duration (0006) are for
+    # metrics, not for policy; rows sealed before they existed keep verifying
+    "deployments": ("project", "duration_s"),
     "incidents": ("project",),
 }
 Normaliser = Callable[[object], object]

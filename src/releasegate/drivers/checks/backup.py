@@ -1,4 +1,5 @@
-"""``backup``: dump the database to a checksummed file and catalogue it in the store."""
+"""``backup``: dump the database to a checksummed file — kept in a directory or uploaded
+to S3 and verified there — and catalogue it in the store."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from releasegate.drivers.api import Options, StepContext, StepResult
+from releasegate.drivers.checks.backup_s3 import client, is_s3, object_url, upload_verified
 from releasegate.drivers.checks.database import (
     DEFAULT_DATABASE,
     Database,
@@ -35,6 +37,18 @@ class BackupOptions(Options):
     dir: str | None = Field(
         None, description="Where backups go (relative to the config); default .releasegate/backups."
     )
+    storage: str | None = Field(
+        None, description="s3://bucket/prefix: the backup is uploaded there, read back and "
+        "its SHA-256 checked, and kept only there (the local copy is removed); unset: it "
+        "stays in dir. Credentials and endpoint: the usual AWS environment and files.",
+    )
+
+    @field_validator("storage")
+    @classmethod
+    def _s3_only(cls, value: str | None) -> str | None:
+        if value is not None and (not is_s3(value) or not value.removeprefix("s3://").split("/")[0]):
+            raise ValueError(f"{value!r} is not s3://bucket/prefix (a directory goes in dir)")
+        return value
 
 
 def backup_dir(option: str | None, ctx: StepContext) -> Path:
@@ -104,9 +118,18 @@ class Backup:
             partial.chmod(0o600)  # a copy of the database: as private as the database
             partial.rename(final)
             partial = None
-            duration = time.monotonic() - started
             size = final.stat().st_size
-            Path(str(final) + ".sha256").write_text(f"{checksum}  {final.name}\n")
+            location = str(final)
+            if options.storage:
+                location = object_url(options.storage, final.name)
+                ctx.progress(f"uploading {final.name} to {location}")
+                try:
+                    await asyncio.to_thread(upload_verified, client(), final, location, checksum)
+                finally:
+                    final.unlink(missing_ok=True)  # kept in S3 only (or, refused, nowhere)
+            else:
+                Path(str(final) + ".sha256").write_text(f"{checksum}  {final.name}\n")
+            duration = time.monotonic() - started
         except DriverError as exc:
             return StepResult(ok=False, summary=ctx.secrets.redact(str(exc)))
         except OSError as exc:
@@ -115,14 +138,15 @@ class Backup:
             if partial is not None:
                 partial.unlink(missing_ok=True)
         backup_id = ctx.facts.record_backup(
-            location=str(final), checksum=checksum, size=size, duration_s=duration,
+            location=location, checksum=checksum, size=size, duration_s=duration,
             kind=db.kind, source=db.label,
         )
         return StepResult(
             ok=True,
-            summary=f"backup {backup_id} of {db.label}: {size} bytes in {duration:.1f}s",
+            summary=f"backup {backup_id} of {db.label}: {size} bytes in {duration:.1f}s"
+            + (f", uploaded to {location} and verified" if options.storage else ""),
             evidence={
-                "backup_id": backup_id, "location": str(final), "sha256": checksum,
+                "backup_id": backup_id, "location": location, "sha256": checksum,
                 "size": size, "duration_s": round(duration, 3), "source": db.label,
             },
         )

@@ -40,7 +40,8 @@ class BackupVerifyOptions(Options):
         DEFAULT_DATABASE, description="The database whose backups are checked (a secret reference)."
     )
     backup: str | None = Field(
-        None, description="A backup file to check; default the latest catalogued for the database."
+        None, description="A backup file (or s3:// URL) to check; default the latest catalogued "
+        "for the database (downloaded first when it is kept in S3)."
     )
     max_age: Duration = Field(timedelta(hours=24), description="The backup must be at most this old.")
     restore_dry_run: bool = Field(
@@ -90,10 +91,11 @@ class BackupVerify:
 
     async def run(self, options: BackupVerifyOptions, ctx: StepContext) -> StepResult:
         evidence: dict[str, JsonValue] = {}
+        found: Found | None = None
         try:
             db = database_of(options.database, ctx)
             found = find_backup(ctx, db, options.backup)
-            evidence.update(backup_id=found.backup_id, location=str(found.path))
+            evidence.update(backup_id=found.backup_id, location=found.location)
             age = timedelta(seconds=max(time.time() - found.created_at, 0))
             evidence["age_s"] = round(age.total_seconds())
             if age > options.max_age:
@@ -119,6 +121,9 @@ class BackupVerify:
                     done.append("row counts match")
         except DriverError as exc:
             return StepResult(ok=False, summary=ctx.secrets.redact(str(exc)), evidence=evidence)
+        finally:
+            if found is not None:
+                found.discard()
         return StepResult(ok=True, summary=f"backup {found.path.name}: " + ", ".join(done), evidence=evidence)
 
 

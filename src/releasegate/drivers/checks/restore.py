@@ -1,4 +1,4 @@
-"""``restore``: put a backup (the latest, or a given file) back into the database.
+"""``restore``: put a backup (the latest, or a given file or s3:// URL) back into the database.
 
 Used by the rollback of irreversible migrations; the checksum is checked first.
 """
@@ -12,7 +12,7 @@ from pydantic import Field
 
 from releasegate.drivers.api import Options, StepContext, StepResult
 from releasegate.drivers.checks.backup import database_of
-from releasegate.drivers.checks.backup_files import check_checksum, find_backup, restore_into
+from releasegate.drivers.checks.backup_files import Found, check_checksum, find_backup, restore_into
 from releasegate.drivers.checks.database import DEFAULT_DATABASE
 from releasegate.errors import DriverError
 
@@ -24,7 +24,8 @@ class RestoreOptions(Options):
         DEFAULT_DATABASE, description="The database URL to restore into (usually a secret reference)."
     )
     backup: str | None = Field(
-        None, description="A backup file (relative to the config); default the latest catalogued."
+        None, description="A backup file (relative to the config) or s3:// URL; default the "
+        "latest catalogued (downloaded first when it is kept in S3)."
     )
     clean: bool = Field(
         True, description="Drop the database's objects before recreating them (PostgreSQL)."
@@ -41,6 +42,7 @@ class Restore:
 
     async def run(self, options: RestoreOptions, ctx: StepContext) -> StepResult:
         started = time.monotonic()
+        found: Found | None = None
         try:
             db = database_of(options.database, ctx)
             found = find_backup(ctx, db, options.backup)
@@ -49,12 +51,15 @@ class Restore:
             await restore_into(ctx, found.path, db, clean=options.clean)
         except DriverError as exc:
             return StepResult(ok=False, summary=ctx.secrets.redact(str(exc)))
+        finally:
+            if found is not None:
+                found.discard()
         duration = time.monotonic() - started
         return StepResult(
             ok=True,
             summary=f"restored {found.path.name} into {db.label} in {duration:.1f}s",
             evidence={
-                "backup_id": found.backup_id, "location": str(found.path), "sha256": checksum,
+                "backup_id": found.backup_id, "location": found.location, "sha256": checksum,
                 "database": db.label, "duration_s": round(duration, 3),
             },
         )

@@ -2,7 +2,8 @@
 
 A team replaces the built-in text of a route with a template file (``notify[].template``):
 its first line is the title, the rest the body. Templates see ``event`` (its name) and
-every key of the event's data (``deployment``, ``detail``, ``url``…).
+every key of the event's data (``deployment``, ``detail``, ``url``…); ``deployment.succeeded``
+carries ``announcement``, the deployment's announcement (``announcement.template``) as text.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ BUILTIN: dict[str, str] = {
     "{{ deployment.kind }} deployment #{{ deployment.id }} started by {{ deployment.user }}.",
     "deployment.blocked": f"⛔ Blocked: {_D}\n{{{{ detail }}}}",
     "deployment.succeeded": f"✅ Deployed {_D}\n"
-    "Deployment #{{ deployment.id }} succeeded{% if duration %} in {{ duration }}{% endif %}.",
+    "{% if announcement %}{{ announcement }}{% else %}Deployment #{{ deployment.id }} "
+    "succeeded{% if duration %} in {{ duration }}{% endif %}.{% endif %}",
     "deployment.failed": f"❌ Failed: {_D}\n"
     "Deployment #{{ deployment.id }} failed: {{ detail }}. A person must act.",
     "deployment.rolled_back": f"↩️ Rolled back: {_D}\n"
