@@ -29,5 +29,9 @@ def register(app: typer.Typer) -> None:
         def factory() -> Workspace:
             return Workspace(g.config_path, g.db_url)
 
-        uvicorn.run(create_app(factory), host=host, port=port, log_level="info")
+        # no --proxy-headers: the peer address must stay the connection's own, which is
+        # what identity.sso.trusted_proxies is checked against (X-Forwarded-For is not)
+        uvicorn.run(
+            create_app(factory), host=host, port=port, log_level="info", proxy_headers=False
+        )
         return Exit.OK

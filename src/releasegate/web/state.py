@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from releasegate.identity import Actor, current_os_user
+from releasegate.identity.sso import sso_actor
 from releasegate.service import tokens
 from releasegate.service.workspace import Workspace
 
@@ -65,8 +66,12 @@ def state_of(request: Request) -> WebState:
 
 
 def bearer_actor(request: Request) -> Actor:
-    """The actor of the request's ``Authorization: Bearer`` token (IdentityError → 401)."""
+    """The actor of the request: the user a trusted single-sign-on proxy names, else the
+    ``Authorization: Bearer`` token's (IdentityError → 401)."""
     state = state_of(request)
+    found = proxy_actor(request)
+    if found is not None:
+        return found
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
@@ -74,3 +79,17 @@ def bearer_actor(request: Request) -> Actor:
 
         raise IdentityError(tokens.INVALID)
     return tokens.authenticate(state.workspace, secret.strip(), os_user=state.os_user)
+
+
+
+def proxy_actor(request: Request) -> Actor | None:
+    """The user named by ``identity.sso.header`` when the request comes straight from one
+    of ``identity.sso.trusted_proxies`` (its connection's address: ``serve`` runs uvicorn
+    without ``--proxy-headers``, so ``X-Forwarded-For`` cannot pose as the proxy); None
+    otherwise, whatever headers the request carries."""
+    state = state_of(request)
+    config = state.workspace.config
+    if config.identity.sso is None:
+        return None
+    peer = request.client.host if request.client else None
+    return sso_actor(config, request.headers, peer, os_user=state.os_user)
