@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from releasegate.identity import Actor
-from releasegate.service import browse, calendar, deployments, explain, records, show
+from releasegate.service import browse, calendar, deployments, explain, metrics, records, show
 from releasegate.service.workspace import Workspace
 from releasegate.web.answer import answer
 from releasegate.web.schemas import DeploymentPage
@@ -165,6 +165,19 @@ def list_obligations(request: Request, actor: Caller, include_closed: bool = Fal
     """What emergency deployments left to do (monitoring, post-mortems)."""
     ws = state_of(request).workspace
     return [_plain(o) for o in calendar.list_obligations(ws, actor, include_closed=include_closed)]
+
+
+@router.get("/metrics")
+def get_metrics(
+    request: Request, actor: Caller, environment: str | None = None, since: str = "90d",
+    until: str | None = None, project: str | None = None,
+) -> Json:
+    """Every figure of ``releasegate metrics`` graded against ``metrics.targets``:
+    ``environment`` (default production, ``all``), ``since`` (``90d`` or ISO 8601),
+    ``until``, ``project`` (default the config's, ``all``)."""
+    ws = state_of(request).workspace
+    where = metrics.scope(ws, project=project, env=environment, since=since, until=until)
+    return metrics.metrics(ws, actor, where).to_json()
 
 
 @router.get("/audit/verify")

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from releasegate.errors import IdentityError, ReleasegateError
 from releasegate.identity import Actor
-from releasegate.service import browse, records, show, signoffs, tokens
+from releasegate.service import browse, dashboard, metrics, records, show, signoffs, tokens
 from releasegate.web import session, views
 from releasegate.web.errors import status_of
 from releasegate.web.sse import event_stream
@@ -222,6 +222,30 @@ def calendar(request: Request) -> Response:
         return _to_login(request)
     ws = state_of(request).workspace
     return _render(request, "calendar.html", actor, calendar=views.calendar(ws, actor))
+
+
+PERIODS = [("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("365d", "a year")]
+
+
+@router.get("/delivery")
+def metrics_page(request: Request, environment: str | None = None, since: str = "90d") -> Response:
+    """The figures of ``releasegate metrics`` against their targets, and the report's
+    charts (at ``/delivery``: ``/metrics`` is the server's Prometheus endpoint)."""
+    import base64
+
+    actor = session.page_actor(request)
+    if actor is None:
+        return _to_login(request)
+    ws = state_of(request).workspace
+    try:
+        view = dashboard.metrics_view(ws, actor, metrics.scope(ws, env=environment or None, since=since))
+    except ReleasegateError as exc:
+        return _refused(request, actor, exc)
+    charts = [(name, base64.b64encode(svg.encode()).decode()) for name, svg in view.charts.items()]
+    return _render(
+        request, "metrics.html", actor, view=view, charts=charts, chart_text=dashboard.CHART_TEXT,
+        environments=list(ws.config.environments), since=since, periods=PERIODS,
+    )
 
 
 @router.post("/environments/{environment}/approve")
