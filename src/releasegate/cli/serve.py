@@ -16,6 +16,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8400,
+        workers: Annotated[int, typer.Option(
+            "--workers", min=1, max=64,
+            help="Server processes sharing the port (default 1: one process per core reads faster).",
+        )] = 1,
     ) -> int:
         """Serve the dashboard and the REST API (/api/v1, OpenAPI at /openapi.json)."""
         import uvicorn
@@ -31,7 +35,22 @@ def register(app: typer.Typer) -> None:
 
         # no --proxy-headers: the peer address must stay the connection's own, which is
         # what identity.sso.trusted_proxies is checked against (X-Forwarded-For is not)
+        options = {"host": host, "port": port, "log_level": "info", "proxy_headers": False}
+        if workers == 1:
+            uvicorn.run(create_app(factory), **options)  # type: ignore[arg-type]
+            return Exit.OK
+        import json
+        import os
+        import secrets
+
+        from releasegate.web.app import WORKER_ENV
+
+        os.environ[WORKER_ENV] = json.dumps({
+            "config": str(g.config_path.resolve()), "db": g.db_url,
+            "key": secrets.token_hex(32),
+        })
         uvicorn.run(
-            create_app(factory), host=host, port=port, log_level="info", proxy_headers=False
+            "releasegate.web.app:from_environment", factory=True, workers=workers,
+            **options,  # type: ignore[arg-type]
         )
         return Exit.OK

@@ -29,14 +29,21 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(workspace_factory: WorkspaceFactory, *, secure_cookies: bool = False) -> FastAPI:
+def create_app(
+    workspace_factory: WorkspaceFactory, *, secure_cookies: bool = False,
+    session_key: bytes | None = None,
+) -> FastAPI:
     """The app over the workspace ``workspace_factory()`` returns (called once for the
     requests, and once more for each deployment run in the background).
 
-    ``secure_cookies`` marks the session cookie ``Secure`` (behind HTTPS)."""
+    ``secure_cookies`` marks the session cookie ``Secure`` (behind HTTPS);
+    ``session_key`` signs the forms' CSRF tokens (default: drawn now; the processes of
+    ``serve --workers N`` share one, or a form would fail on another process)."""
     from releasegate.web import api_read, api_write, monitoring, pages
 
     state = WebState(workspace_factory)
+    if session_key is not None:
+        state.session_key = session_key
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +68,29 @@ def create_app(workspace_factory: WorkspaceFactory, *, secure_cookies: bool = Fa
     app.include_router(pages.router)
     pages.mount_static(app)
     return app
+
+
+WORKER_ENV = "RELEASEGATE_SERVE_WORKER"
+"""How ``serve --workers N`` hands each worker process its workspace and session key:
+JSON ``{"config", "db", "key"}``, removed from the environment as soon as it is read (so
+the commands a deployment runs never see the key)."""
+
+
+def from_environment() -> FastAPI:
+    """The app of one process of ``serve --workers N`` (uvicorn imports and calls it)."""
+    import json
+    import os
+    from pathlib import Path
+
+    from releasegate.service.workspace import Workspace
+
+    given = json.loads(os.environ.pop(WORKER_ENV))
+    config, db = Path(given["config"]), given["db"]
+
+    def factory() -> Workspace:
+        return Workspace(config, db)
+
+    return create_app(factory, session_key=bytes.fromhex(given["key"]))
 
 
 _HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
