@@ -64,3 +64,33 @@ def test_the_page_shows_the_figures_and_draws_the_charts(client: Client, tokens_
     bad = client.get("/delivery", params={"since": "soon"})
     assert bad.status_code == 400
     assert "soon" in bad.text
+
+
+def test_a_deployment_with_samples_shows_its_verification_chart(  # type: ignore[no-untyped-def]
+    client: Client, tokens_of, workspace_factory
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    for version in ("2.9.0", "3.0.0"):
+        _deploy(client, tokens_of["dev"], tokens_of["ana"], version)
+    ws = workspace_factory()
+    (dep,) = [d for d in ws.store.list_deployments(limit=5) if d.version == "3.0.0"]
+    start = datetime.now(UTC) - timedelta(seconds=30)
+    for n in range(3):
+        ws.store.add_sample(deployment_id=dep.id, stage="immediate", at=start + timedelta(seconds=5 * n),
+                            values={"p95": 20.0 + n, "error_rate": 0.0})
+    _login(client, tokens_of["vic"])
+    page = client.get(f"/deployments/{dep.id}")
+    assert f'src="/deployments/{dep.id}/verification.svg"' in page.text
+    chart = client.get(f"/deployments/{dep.id}/verification.svg")
+    assert chart.status_code == 200
+    assert chart.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in chart.text[:1000]
+    assert "3.0.0" in chart.text
+    # matplotlib styles its shapes inline: allowed in the image alone, which runs no script
+    assert chart.headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+    others = [d for d in ws.store.list_deployments(limit=10) if d.id != dep.id]
+    assert "Verification" not in client.get(f"/deployments/{others[0].id}").text
+    none = client.get(f"/deployments/{others[0].id}/verification.svg")
+    assert none.status_code == 400
+    assert "no verification samples" in none.text

@@ -15,6 +15,8 @@ from releasegate.store.records import DEPLOYMENT_STATUSES, FINAL_STATUSES
 
 MAX_PAGE = 500
 """The most rows one page holds."""
+STATUSES: tuple[str, ...] = tuple(DEPLOYMENT_STATUSES)
+"""What a deployment's status may be (a listing's filter)."""
 
 
 def _when(at: datetime | None) -> str | None:

@@ -81,3 +81,21 @@ def metrics_view(ws: Workspace, actor: Actor, where: Scope) -> MetricsView:
 
 def _levels(found: object) -> dict[str, Any]:
     return dict(found) if isinstance(found, dict) else {}
+
+
+def has_verification(ws: Workspace, actor: Actor, id: int) -> bool:
+    """Whether deployment ``id`` kept verification samples (its page then shows the chart)."""
+    return bool(ws.store.list_samples(id))
+
+
+def verification_svg(ws: Workspace, actor: Actor, id: int) -> str:
+    """Deployment ``id``'s verification chart (``releasegate show --chart``) as SVG text."""
+    import tempfile
+    from pathlib import Path
+
+    from releasegate.service import verify
+
+    with tempfile.TemporaryDirectory(prefix="releasegate-chart-") as folder:
+        path = Path(folder) / f"deployment-{id}.svg"
+        verify.chart(ws, actor, id, path)
+        return path.read_text(encoding="utf-8")

@@ -114,7 +114,7 @@ def history(
         return _refused(request, actor, exc)
     return _render(
         request, "history.html", actor, rows=rows, environment=env, status=status or "",
-        page=max(page, 0), environments=list(ws.config.environments),
+        page=max(page, 0), environments=list(ws.config.environments), statuses=browse.STATUSES,
     )
 
 
@@ -122,7 +122,10 @@ def _deployment(request: Request, actor: Actor, id: int) -> dict[str, Any]:
     ws = state_of(request).workspace
     shown = show.show(ws, actor, id)
     waiting = records.waiting_signatures(ws, actor, id)
-    return {"d": shown, "waiting": waiting, "buttons": views.buttons(ws, actor, shown, waiting)}
+    return {
+        "d": shown, "waiting": waiting, "buttons": views.buttons(ws, actor, shown, waiting),
+        "verified": dashboard.has_verification(ws, actor, id),
+    }
 
 
 @router.get("/deployments/{id}")
@@ -136,6 +139,22 @@ def deployment(request: Request, id: int) -> Response:
     except ReleasegateError as exc:
         return _refused(request, actor, exc)
     return _render(request, "deployment.html", actor, **data)
+
+
+@router.get("/deployments/{id}/verification.svg")
+def verification_chart(request: Request, id: int) -> Response:
+    """The deployment's verification chart (``show --chart``): the samples of each stage,
+    its thresholds and the baseline."""
+    actor = session.page_actor(request)
+    if actor is None:
+        return Response(status_code=401)
+    try:
+        svg = dashboard.verification_svg(state_of(request).workspace, actor, id)
+    except ReleasegateError as exc:
+        return _refused(request, actor, exc)
+    # matplotlib's SVG styles its shapes inline: allowed in this image, which runs no script
+    policy = "default-src 'none'; style-src 'unsafe-inline'"
+    return Response(svg, media_type="image/svg+xml", headers={"Content-Security-Policy": policy})
 
 
 @router.get("/deployments/{id}/live")
