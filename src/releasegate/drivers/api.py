@@ -18,7 +18,6 @@ The engine imports only this module, never a concrete driver.
 from __future__ import annotations
 
 import functools
-
 import importlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
