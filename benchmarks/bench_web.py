@@ -5,7 +5,8 @@
 With N deployments in a SQLite store (default 10,000; ``--store DIR`` reuses the store a
 previous run left in DIR): ``GET /api/v1/deployments?limit=50`` under ``hey -c 50``
 against ``releasegate serve`` with 1 and W processes (default 2) and, for the ratio, a
-bare FastAPI hello-world under the same uvicorn with as many; each with the server's CPU
+bare FastAPI hello-world under the same uvicorn with as many (and the same access log at
+``info``, as ``serve`` runs); each with the server's CPU
 time per request (its processes' user + system time, from /proc: steadier than latency
 on a shared machine); the matrix page's server time; how long an event takes from being
 recorded to reaching an SSE client.
@@ -131,7 +132,7 @@ def main(n: int, workers: int, store: Path | None) -> None:
         finally:
             _stop(serve)
         hello = _start([sys.executable, "-m", "uvicorn", "hello:app", "--port", str(hello_port),
-                        "--log-level", "warning", "--workers", str(w)], root, f"http://127.0.0.1:{hello_port}/")
+                        "--log-level", "info", "--workers", str(w)], root, f"http://127.0.0.1:{hello_port}/")
         try:
             bare = _hey(f"http://127.0.0.1:{hello_port}/", None, hello.pid)
         finally:
