@@ -81,7 +81,6 @@ def bearer_actor(request: Request) -> Actor:
     return tokens.authenticate(state.workspace, secret.strip(), os_user=state.os_user)
 
 
-
 def proxy_actor(request: Request) -> Actor | None:
     """The user named by ``identity.sso.header`` when the request comes straight from one
     of ``identity.sso.trusted_proxies`` (its connection's address: ``serve`` runs uvicorn
