@@ -61,6 +61,16 @@ def test_the_page_shows_the_figures_and_draws_the_charts(client: Client, tokens_
     assert all(alt for _, alt in images)
     # the charts are data: images, which the page's CSP allows (inline SVG styles would not be)
     assert "img-src 'self' data:" in page.headers["content-security-policy"]
+    # a drawn page is kept while nothing new is recorded; a new deployment shows at once
+    row = re.compile(r"Change failure rate</th><td>[^<]*</td><td>[^<]*</td>\s*<td>.*?</td><td>(\d+)</td>", re.S)
+    found = row.search(page.text)
+    assert found
+    assert found.group(1) == "1"
+    _deploy(client, tokens_of["dev"], tokens_of["ana"], "2.0.1")
+    again = client.get("/delivery", params={"environment": "staging", "since": "30d"})
+    found = row.search(again.text)
+    assert found
+    assert found.group(1) == "2"
     bad = client.get("/delivery", params={"since": "soon"})
     assert bad.status_code == 400
     assert "soon" in bad.text

@@ -99,3 +99,13 @@ def verification_svg(ws: Workspace, actor: Actor, id: int) -> str:
         path = Path(folder) / f"deployment-{id}.svg"
         verify.chart(ws, actor, id, path)
         return path.read_text(encoding="utf-8")
+
+
+def view_key(ws: Workspace, actor: Actor, where: Scope) -> tuple[object, ...]:
+    """What a metrics view depends on: its scope to the minute and the newest recorded
+    event (every deployment, incident and change is one), so a cached view with the same
+    key shows the same figures; drawing them again costs most of a second."""
+    head = ws.store.chain_head().event_id
+    since = where.since.replace(second=0, microsecond=0)
+    until = where.until.replace(second=0, microsecond=0)
+    return (where.project, where.environment, since, until, where.include_unlabelled, head)

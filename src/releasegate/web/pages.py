@@ -243,6 +243,8 @@ def calendar(request: Request) -> Response:
     return _render(request, "calendar.html", actor, calendar=views.calendar(ws, actor))
 
 
+METRICS_VIEWS_KEPT = 16
+"""How many drawn metrics pages a server keeps (the newest; a page is ~200 KB of SVG)."""
 PERIODS = [("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("365d", "a year")]
 
 
@@ -255,9 +257,17 @@ def metrics_page(request: Request, environment: str | None = None, since: str = 
     actor = session.page_actor(request)
     if actor is None:
         return _to_login(request)
-    ws = state_of(request).workspace
+    state = state_of(request)
+    ws = state.workspace
     try:
-        view = dashboard.metrics_view(ws, actor, metrics.scope(ws, env=environment or None, since=since))
+        where = metrics.scope(ws, env=environment or None, since=since)
+        key = dashboard.view_key(ws, actor, where)
+        view = state.metrics_views.get(key)
+        if not isinstance(view, dashboard.MetricsView):
+            view = dashboard.metrics_view(ws, actor, where)
+            while len(state.metrics_views) >= METRICS_VIEWS_KEPT:
+                state.metrics_views.pop(next(iter(state.metrics_views)))
+            state.metrics_views[key] = view
     except ReleasegateError as exc:
         return _refused(request, actor, exc)
     charts = [(name, base64.b64encode(svg.encode()).decode()) for name, svg in view.charts.items()]

@@ -33,6 +33,8 @@ class WebState:
     requests: Counter[tuple[str, int]] = field(default_factory=Counter)
     os_user: str = field(default_factory=current_os_user)
     runs: list[threading.Thread] = field(default_factory=list)
+    metrics_views: dict[tuple[object, ...], object] = field(default_factory=dict)
+    """The metrics pages drawn lately, by :func:`releasegate.service.dashboard.view_key`."""
     session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     """Signs the pages' CSRF tokens (a restart asks open forms to reload)."""
     _workspace: Workspace | None = None
