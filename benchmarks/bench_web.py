@@ -1,6 +1,6 @@
 """Benchmark of the web API (not a test: run it by hand, figures go to the report).
 
-    python benchmarks/bench_web.py [N_DEPLOYMENTS] [--workers W] [--store DIR]
+    python benchmarks/bench_web.py [N_DEPLOYMENTS] [--processes P] [--store DIR]
 
 With N deployments in a SQLite store (default 10,000; ``--store DIR`` reuses the store a
 previous run left in DIR): ``GET /api/v1/deployments?limit=50`` under ``hey -c 50``
@@ -117,16 +117,16 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=60)
 
 
-def main(n: int, workers: int, store: Path | None) -> None:
+def main(n: int, processes: int, store: Path | None) -> None:
     root = store or Path(tempfile.mkdtemp(prefix="rg-webbench-"))
     root.mkdir(parents=True, exist_ok=True)
     print(f"store: {root} ({os.getloadavg()[0]:.1f} load average)")
     token, last = _seed(root, n)
     (root / "hello.py").write_text(HELLO)
-    for w in sorted({1, workers}):
+    for w in sorted({1, processes}):
         port, hello_port = _port(), _port()
         base = f"http://127.0.0.1:{port}"
-        serve = _start([*RG, "serve", "--port", str(port), "--workers", str(w)], root, f"{base}/monitoring/health")
+        serve = _start([*RG, "serve", "--port", str(port), "--processes", str(w)], root, f"{base}/monitoring/health")
         try:
             api = _hey(f"{base}/api/v1/deployments?limit=50", token, serve.pid)
         finally:
@@ -137,9 +137,9 @@ def main(n: int, workers: int, store: Path | None) -> None:
             bare = _hey(f"http://127.0.0.1:{hello_port}/", None, hello.pid)
         finally:
             _stop(hello)
-        print(f"workers {w}: GET /api/v1/deployments?limit=50, hey -n 3000 -c 50: {api}")
-        print(f"workers {w}: bare FastAPI hello-world, same settings:        {bare}")
-        print(f"workers {w}: ratio p95 {api['p95_ms'] / bare['p95_ms']:.1f}x, "
+        print(f"processes {w}: GET /api/v1/deployments?limit=50, hey -n 3000 -c 50: {api}")
+        print(f"processes {w}: bare FastAPI hello-world, same settings:        {bare}")
+        print(f"processes {w}: ratio p95 {api['p95_ms'] / bare['p95_ms']:.1f}x, "
               f"CPU per request {api['cpu_ms_per_request'] / bare['cpu_ms_per_request']:.1f}x")
     port = _port()
     base = f"http://127.0.0.1:{port}"
@@ -207,7 +207,7 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser()
     parser.add_argument("n", nargs="?", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--store", type=Path)
     args = parser.parse_args()
-    main(args.n, args.workers, args.store)
+    main(args.n, args.processes, args.store)

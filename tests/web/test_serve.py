@@ -64,7 +64,7 @@ def test_serve_refuses_a_bad_config_before_listening(tmp_path: Path) -> None:
     assert "bogus" in done.stderr
 
 
-def test_serve_with_workers_shares_the_forms_key_across_its_processes(tmp_path: Path) -> None:
+def test_serve_with_processes_shares_the_forms_key_across_its_processes(tmp_path: Path) -> None:
     import re
 
     (tmp_path / "releasegate.yaml").write_text(CONFIG)
@@ -75,7 +75,7 @@ def test_serve_with_workers_shares_the_forms_key_across_its_processes(tmp_path: 
     token = made.stdout.strip()
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen([*RG, "serve", "--port", str(port), "--workers", "2"], cwd=tmp_path,
+    server = subprocess.Popen([*RG, "serve", "--port", str(port), "--processes", "2"], cwd=tmp_path,
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -83,7 +83,7 @@ def test_serve_with_workers_shares_the_forms_key_across_its_processes(tmp_path: 
         while "Started server process" not in (tmp_path / "serve.log").read_text() or \
                 (tmp_path / "serve.log").read_text().count("Application startup complete") < 2:
             assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "serve --workers 2 did not start"
+            assert time.monotonic() < deadline, "serve --processes 2 did not start"
             time.sleep(0.05)
         with httpx.Client(base_url=base, timeout=30) as first:
             assert first.post("/login", data={"token": token}).status_code == 303

@@ -16,9 +16,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8400,
-        workers: Annotated[int, typer.Option(
-            "--workers", min=1, max=64,
-            help="Server processes sharing the port (default 1: one process per core reads faster).",
+        processes: Annotated[int, typer.Option(
+            "--processes", min=1, max=64,
+            help="Server processes sharing the port (default 1; one per core reads faster). Not the queue's workers.",
         )] = 1,
     ) -> int:
         """Serve the dashboard and the REST API (/api/v1, OpenAPI at /openapi.json)."""
@@ -36,21 +36,21 @@ def register(app: typer.Typer) -> None:
         # no --proxy-headers: the peer address must stay the connection's own, which is
         # what identity.sso.trusted_proxies is checked against (X-Forwarded-For is not)
         options = {"host": host, "port": port, "log_level": "info", "proxy_headers": False}
-        if workers == 1:
+        if processes == 1:
             uvicorn.run(create_app(factory), **options)  # type: ignore[arg-type]
             return Exit.OK
         import json
         import os
         import secrets
 
-        from releasegate.web.app import WORKER_ENV
+        from releasegate.web.app import PROCESS_ENV
 
-        os.environ[WORKER_ENV] = json.dumps({
+        os.environ[PROCESS_ENV] = json.dumps({
             "config": str(g.config_path.resolve()), "db": g.db_url,
             "key": secrets.token_hex(32),
         })
         uvicorn.run(
-            "releasegate.web.app:from_environment", factory=True, workers=workers,
+            "releasegate.web.app:from_environment", factory=True, workers=processes,
             **options,  # type: ignore[arg-type]
         )
         return Exit.OK

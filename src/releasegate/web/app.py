@@ -39,7 +39,7 @@ def create_app(
 
     ``secure_cookies`` marks the session cookie ``Secure`` (behind HTTPS);
     ``session_key`` signs the forms' CSRF tokens (default: drawn now; the processes of
-    ``serve --workers N`` share one, or a form would fail on another process)."""
+    ``serve --processes N`` share one, or a form would fail on another process)."""
     from releasegate.web import api_read, api_write, monitoring, pages
 
     state = WebState(workspace_factory)
@@ -71,21 +71,21 @@ def create_app(
     return app
 
 
-WORKER_ENV = "RELEASEGATE_SERVE_WORKER"
-"""How ``serve --workers N`` hands each worker process its workspace and session key:
+PROCESS_ENV = "RELEASEGATE_SERVE_PROCESS"
+"""How ``serve --processes N`` hands each process its workspace and session key:
 JSON ``{"config", "db", "key"}``, removed from the environment as soon as it is read (so
 the commands a deployment runs never see the key)."""
 
 
 def from_environment() -> FastAPI:
-    """The app of one process of ``serve --workers N`` (uvicorn imports and calls it)."""
+    """The app of one process of ``serve --processes N`` (uvicorn imports and calls it)."""
     import json
     import os
     from pathlib import Path
 
     from releasegate.service.workspace import Workspace
 
-    given = json.loads(os.environ.pop(WORKER_ENV))
+    given = json.loads(os.environ.pop(PROCESS_ENV))
     config, db = Path(given["config"]), given["db"]
 
     def factory() -> Workspace:
