@@ -51,6 +51,15 @@ class WebState:
                 self._workspace = ws
             return self._workspace
 
+    @property
+    def reads_inline(self) -> bool:
+        """Whether a short read may run on the event loop: the workspace is open already
+        (opening it loads the config and migrates the store) and its store is SQLite.
+        A token's ``last_used_at`` is written at most once a minute: then, and only then,
+        such a read may wait for SQLite's write lock."""
+        ws = self._workspace
+        return ws is not None and ws.store.dialect == "sqlite"
+
     def close(self, *, wait: float = 0) -> None:
         """Close the shared workspace (and wait up to ``wait`` seconds for runs)."""
         for thread in self.runs:
