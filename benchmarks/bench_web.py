@@ -1,11 +1,15 @@
 """Benchmark of the web API (not a test: run it by hand, figures go to the report).
 
-    python benchmarks/bench_web.py [N_DEPLOYMENTS]
+    python benchmarks/bench_web.py [N_DEPLOYMENTS] [--processes P] [--store DIR]
 
-With N deployments in a SQLite store (default 10,000): ``GET /api/v1/deployments?limit=50``
-under ``hey -c 50`` against ``releasegate serve`` and, for the ratio, a bare FastAPI
-hello-world under the same uvicorn; the matrix page's server time; how long an event takes
-from being recorded to reaching an SSE client.
+With N deployments in a SQLite store (default 10,000; ``--store DIR`` reuses the store a
+previous run left in DIR): ``GET /api/v1/deployments?limit=50`` under ``hey -c 50``
+against ``releasegate serve`` with 1 and W processes (default 2) and, for the ratio, a
+bare FastAPI hello-world under the same uvicorn with as many (and the same access log at
+``info``, as ``serve`` runs); each with the server's CPU
+time per request (its processes' user + system time, from /proc: steadier than latency
+on a shared machine); the matrix page's server time; how long an event takes from being
+recorded to reaching an SSE client.
 """
 
 from __future__ import annotations
@@ -48,66 +52,117 @@ def _wait(url: str) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def _hey(url: str, token: str | None) -> dict[str, float]:
-    args = ["hey", "-n", "3000", "-c", "50"] + (["-H", f"Authorization: Bearer {token}"] if token else []) + [url]
+def _cpu(pid: int) -> float:
+    """User + system seconds of ``pid`` and every process below it."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def _hey(url: str, token: str | None, pid: int, n: int = 3000) -> dict[str, float]:
+    args = ["hey", "-n", str(n), "-c", "50"] + (["-H", f"Authorization: Bearer {token}"] if token else []) + [url]
+    subprocess.run([*args[:2], "300", *args[3:]], capture_output=True, timeout=600)  # warm up
+    before = _cpu(pid)
     out = subprocess.run(args, capture_output=True, text=True, timeout=600).stdout
+    cpu_ms = (_cpu(pid) - before) / n * 1000
     found = {k: float(v) * 1000 for k, v in re.findall(r"(\d\d)%+ in ([\d.]+) secs", out)}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    codes = re.findall(r"\[(\d+)\]\s+(\d+) responses", out)
-    return {"p50_ms": found["50"], "p95_ms": found["95"], "p99_ms": found["99"], "rps": rps,
-            "codes": str(codes)}  # type: ignore[dict-item]
+    codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", out))
+    assert codes == {"200": str(n)}, codes
+    return {"p50_ms": round(found["50"], 1), "p95_ms": round(found["95"], 1),
+            "p99_ms": round(found["99"], 1), "rps": round(rps), "cpu_ms_per_request": round(cpu_ms, 2)}
 
 
-def main(n: int) -> None:
+def _seed(root: Path, n: int) -> tuple[str, int]:
     from releasegate.service import tokens
     from releasegate.service.workspace import Workspace
 
-    root = Path(tempfile.mkdtemp(prefix="rg-webbench-"))
-    (root / "releasegate.yaml").write_text(CONFIG.split("confirmations:")[0])
+    fresh = not (root / "releasegate.yaml").exists()
+    if fresh:
+        (root / "releasegate.yaml").write_text(CONFIG.split("confirmations:")[0])
     ws = Workspace(root / "releasegate.yaml")
-    token = tokens.create_token(ws, ws.actor(requested="root", env_user=None), "bench", user="root").secret
+    admin = ws.actor(requested="root", env_user=None)
+    token = tokens.create_token(ws, admin, f"bench-{time.time_ns()}", user="root").secret
     store = ws.store
-    t0 = time.perf_counter()
-    for i in range(n):
-        d = store.create_deployment(environment=("staging", "production")[i % 2], version=f"1.{i // 100}.{i % 100}",
-                                    kind="normal", user="dev", plan={})
-        store.set_deployment_status(d.id, "succeeded", detail="bench")
-    print(f"{n} deployments recorded in {time.perf_counter() - t0:.1f}s")
-    last = d.id
+    if fresh:
+        t0 = time.perf_counter()
+        for i in range(n):
+            d = store.create_deployment(environment=("staging", "production")[i % 2],
+                                        version=f"1.{i // 100}.{i % 100}", kind="normal", user="dev", plan={})
+            store.set_deployment_status(d.id, "succeeded", detail="bench")
+        print(f"{n} deployments recorded in {time.perf_counter() - t0:.1f}s")
+    last = store.list_deployments(limit=1)[0].id
     ws.close()
+    return token, last
 
-    port, hello_port = _port(), _port()
-    (root / "hello.py").write_text(HELLO)
+
+def _start(argv: list[str], cwd: Path, url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RELEASEGATE_USER": "root"}
-    serve = subprocess.Popen([*RG, "serve", "--port", str(port)], cwd=root, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    hello = subprocess.Popen([sys.executable, "-m", "uvicorn", "hello:app", "--port", str(hello_port),
-                              "--log-level", "warning"], cwd=root, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    try:
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait(url)
+    time.sleep(2)  # every worker up
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+
+
+def main(n: int, processes: int, store: Path | None) -> None:
+    root = store or Path(tempfile.mkdtemp(prefix="rg-webbench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"store: {root} ({os.getloadavg()[0]:.1f} load average)")
+    token, last = _seed(root, n)
+    (root / "hello.py").write_text(HELLO)
+    for w in sorted({1, processes}):
+        port, hello_port = _port(), _port()
         base = f"http://127.0.0.1:{port}"
-        _wait(f"{base}/monitoring/health")
-        _wait(f"http://127.0.0.1:{hello_port}/")
-        api = _hey(f"{base}/api/v1/deployments?limit=50", token)
-        bare = _hey(f"http://127.0.0.1:{hello_port}/", None)
-        print(f"GET /api/v1/deployments?limit=50, hey -n 3000 -c 50: {api}")
-        print(f"bare FastAPI hello-world,          hey -n 3000 -c 50: {bare}")
-        print(f"ratio p95: {api['p95_ms'] / bare['p95_ms']:.1f}x")
+        serve = _start([*RG, "serve", "--port", str(port), "--processes", str(w)], root, f"{base}/monitoring/health")
+        try:
+            api = _hey(f"{base}/api/v1/deployments?limit=50", token, serve.pid)
+        finally:
+            _stop(serve)
+        hello = _start([sys.executable, "-m", "uvicorn", "hello:app", "--port", str(hello_port),
+                        "--log-level", "info", "--workers", str(w)], root, f"http://127.0.0.1:{hello_port}/")
+        try:
+            bare = _hey(f"http://127.0.0.1:{hello_port}/", None, hello.pid)
+        finally:
+            _stop(hello)
+        print(f"processes {w}: GET /api/v1/deployments?limit=50, hey -n 3000 -c 50: {api}")
+        print(f"processes {w}: bare FastAPI hello-world, same settings:        {bare}")
+        print(f"processes {w}: ratio p95 {api['p95_ms'] / bare['p95_ms']:.1f}x, "
+              f"CPU per request {api['cpu_ms_per_request'] / bare['cpu_ms_per_request']:.1f}x")
+    port = _port()
+    base = f"http://127.0.0.1:{port}"
+    serve = _start([*RG, "serve", "--port", str(port)], root, f"{base}/monitoring/health")
+    try:
         with httpx.Client(base_url=base, timeout=60) as c:
             c.post("/login", data={"token": token})
-            times = []
+            times, server = [], []
             for _ in range(30):
                 s = time.perf_counter()
-                assert c.get("/").status_code == 200
+                page = c.get("/")
+                assert page.status_code == 200
                 times.append((time.perf_counter() - s) * 1000)
+                server.append(float(page.headers["server-timing"].split("dur=")[1]))
             times.sort()
-            print(f"matrix page /: median {statistics.median(times):.1f} ms, "
-                  f"p95 {times[int(len(times) * 0.95) - 1]:.1f} ms (30 sequential requests)")
+            server.sort()
+            print(f"matrix page /: server time (Server-Timing) median {statistics.median(server):.1f} ms, "
+                  f"p95 {server[int(len(server) * 0.95) - 1]:.1f} ms; at the client median "
+                  f"{statistics.median(times):.1f} ms, p95 {times[int(len(times) * 0.95) - 1]:.1f} ms "
+                  f"(30 sequential requests)")
         print(f"SSE delivery: {_sse_latency(base, token, root, last)}")
     finally:
-        for p in (serve, hello):
-            p.send_signal(signal.SIGINT)
-            p.wait(timeout=60)
+        _stop(serve)
 
 
 def _sse_latency(base: str, token: str, root: Path, deployment_id: int) -> str:
@@ -148,4 +203,11 @@ def _sse_latency(base: str, token: str, root: Path, deployment_id: int) -> str:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("n", nargs="?", type=int, default=10_000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--store", type=Path)
+    args = parser.parse_args()
+    main(args.n, args.processes, args.store)

@@ -80,9 +80,12 @@ def tokens_of(workspace_factory: Callable[[], Workspace]) -> dict[str, str]:
     return {u: tokens.create_token(ws, root, f"t-{u}", user=u).secret for u in USERS}
 
 
-def serve(app: object) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free loopback port in a thread; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+def serve(app: object, host: str = "127.0.0.1") -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free port of ``host`` in a thread, as ``releasegate
+    serve`` runs it (no ``--proxy-headers``); yield its base URL."""
+    config = uvicorn.Config(
+        app, host=host, port=0, log_level="warning", lifespan="on", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -93,7 +96,7 @@ def serve(app: object) -> Iterator[str]:
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=60)

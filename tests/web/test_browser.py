@@ -62,7 +62,7 @@ def test_a_page_follows_the_deployment_live_and_an_approver_signs(  # type: igno
     watcher = _sign_in(browser, base_url, tokens_of["vic"])
     _shot(watcher, tmp_path, "matrix")
     watcher.goto(f"{base_url}/deployments/{id}")  # type: ignore[attr-defined]
-    watcher.get_by_text("Waiting for someone else to sign team-ready.").wait_for()  # type: ignore[attr-defined]
+    watcher.get_by_text("Waiting for someone else to sign team-ready.").wait_for(timeout=60_000)  # type: ignore[attr-defined]
     assert watcher.get_by_role("button", name="Sign team-ready").count() == 0  # type: ignore[attr-defined]
     _shot(watcher, tmp_path, "deployment-waiting-viewer")
     signed = client.post("/api/v1/confirmations", headers=auth(tokens_of["ana"]),

@@ -36,6 +36,7 @@ def test_pages_need_a_session_and_say_so_on_a_bad_token(client: Client) -> None:
     assert '<label for="token">API token</label>' in login.text
     assert login.headers["content-security-policy"].startswith("default-src 'self'")
     assert login.headers["x-frame-options"] == "DENY"
+    assert re.fullmatch(r"app;dur=\d+\.\d", login.headers["server-timing"])
 
 
 def test_an_approver_signs_from_the_page_and_a_viewer_cannot(client: Client, base_url: str, tokens_of) -> None:  # type: ignore[no-untyped-def]

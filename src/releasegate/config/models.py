@@ -379,6 +379,32 @@ class Campaigns(Model):
     buffer: Duration = timedelta(hours=2)
 
 
+class Sso(Model):
+    """A single-sign-on proxy in front of ``releasegate serve`` (oauth2-proxy and the like)."""
+
+    header: str = Field(
+        "X-Forwarded-User",
+        pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$",
+        description="The request header in which the proxy names the signed-in user.",
+    )
+    trusted_proxies: Annotated[list[str], Field(min_length=1)] = Field(
+        description="Addresses or CIDR blocks of the proxies: the header is believed only "
+        "on a request whose peer address is in one of them, and ignored otherwise.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR block") from None
+        return value
+
+
 class Identity(Model):
     """How releasegate knows who is acting."""
 
@@ -397,6 +423,11 @@ class Identity(Model):
         default_factory=dict,
         description="modes os and ssh: operating-system user → name in users, for people "
         "whose login differs from their releasegate name.",
+    )
+    sso: Sso | None = Field(
+        None,
+        description="releasegate serve behind a single-sign-on proxy: a header naming the "
+        "user, believed from the listed proxy addresses only.",
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment
 from sqlalchemy import Connection, Engine
@@ -16,8 +17,12 @@ from releasegate.metrics import charts
 from releasegate.metrics import format as fmt
 from releasegate.metrics.bands import REPORTS
 from releasegate.metrics.compute import compute_metrics
+from releasegate.metrics.model import MetricsReport
 from releasegate.metrics.queries import Scope
-from releasegate.metrics.report_data import read_series
+from releasegate.metrics.report_data import Series, read_series
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -49,6 +54,21 @@ the columns.</p>
 """
 
 
+def draw_charts(
+    report: MetricsReport, series: Series, settings: MetricsSettings
+) -> dict[str, Figure]:
+    """The report's charts by name (the HTML report and the dashboard's metrics page)."""
+    figures = {name: t.figure for name, t in settings.parsed().items()}
+    m = report.metrics
+    return {
+        "outcomes": charts.outcomes_chart(series),
+        "lead-time": charts.lead_time_chart(series, m["lead_time"], figures.get("lead_time")),
+        "trends": charts.trend_chart(series, m["change_failure_rate"], figures.get("change_failure_rate"),
+                                     m["recovery_time"], figures.get("recovery_time")),
+        "targets": charts.targets_chart(list(m.values()), figures),
+    }
+
+
 def write_report(
     conn: Connection | Engine,
     out_dir: Path,
@@ -72,15 +92,8 @@ def write_report(
     report = compute_metrics(conn, project=project, environment=environment, since=since,
                              until=until, targets=settings, include_unlabelled=include_unlabelled)
     series = read_series(conn, Scope(project, environment, since, until, include_unlabelled))
-    figures = {name: t.figure for name, t in settings.parsed().items()}
+    drawn = draw_charts(report, series, settings)
     m = report.metrics
-    drawn = {
-        "outcomes": charts.outcomes_chart(series),
-        "lead-time": charts.lead_time_chart(series, m["lead_time"], figures.get("lead_time")),
-        "trends": charts.trend_chart(series, m["change_failure_rate"], figures.get("change_failure_rate"),
-                                     m["recovery_time"], figures.get("recovery_time")),
-        "targets": charts.targets_chart(list(m.values()), figures),
-    }
     title = f"{project or 'all projects'} · {environment or 'all environments'}"
     slug = f"{project or 'all'}-{environment or 'all'}-{until:%Y%m%d}"
     try:

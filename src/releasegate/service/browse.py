@@ -15,6 +15,8 @@ from releasegate.store.records import DEPLOYMENT_STATUSES, FINAL_STATUSES
 
 MAX_PAGE = 500
 """The most rows one page holds."""
+STATUSES: tuple[str, ...] = tuple(DEPLOYMENT_STATUSES)
+"""What a deployment's status may be (a listing's filter)."""
 
 
 def _when(at: datetime | None) -> str | None:
@@ -35,16 +37,8 @@ def deployments(
         raise UsageError(f"status {status!r}: use {', '.join(DEPLOYMENT_STATUSES)}")
     if offset < 0:
         raise UsageError(f"offset {offset}: not negative")
-    rows = ws.store.list_deployments(environment=env, status=status, limit=offset + limit)
-    return [
-        {
-            "id": d.id, "environment": d.environment, "version": d.version, "kind": d.kind,
-            "status": d.status, "user": d.user, "emergency": d.emergency,
-            "created_at": _when(d.created_at), "started_at": _when(d.started_at),
-            "finished_at": _when(d.finished_at), "detail": d.detail,
-        }
-        for d in rows[offset:]
-    ]
+    rows = ws.store.list_deployment_page(environment=env, status=status, offset=offset, limit=limit)
+    return [row._asdict() for row in rows]
 
 
 @dataclass(frozen=True)

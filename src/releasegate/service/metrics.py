@@ -46,7 +46,10 @@ def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
     except ValueError:
         pass
     if text.strip()[:1].isdigit() and "-" in text:
-        return parse_time(text, option)
+        try:
+            return parse_time(text, option)
+        except OverflowError:  # 0001-01-01T00:00+14:00 is before the first UTC datetime
+            raise UsageError(f"{option}: {text!r} is out of range") from None
     raise UsageError(f"{option}: {text!r} is neither a duration (e.g. 90d) nor an ISO 8601 time")
 
 

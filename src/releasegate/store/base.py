@@ -124,6 +124,16 @@ class StoreBase:
             raise _translate(exc, "read", self.url) from exc
 
     @contextmanager
+    def _read_conn(self) -> Iterator[Connection]:
+        """A Core read transaction: no ORM session, for the reads a request makes on
+        every call (a token, a page of a listing)."""
+        try:
+            with self._engine.connect() as conn, conn.begin():
+                yield conn
+        except SQLAlchemyError as exc:
+            raise _translate(exc, "read", self.url) from exc
+
+    @contextmanager
     def _write(self) -> Iterator[Session]:
         """A write transaction: BEGIN IMMEDIATE on SQLite, so writers queue instead of failing."""
         try:

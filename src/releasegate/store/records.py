@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from pydantic import JsonValue
 
@@ -94,6 +94,23 @@ class DeploymentSummary:
     kind: str
     status: str
     finished_at: datetime | None
+
+
+class DeploymentListing(NamedTuple):
+    """A deployment as a listing shows it: no plan, no reason, times as ISO 8601 UTC text
+    (a page is read and answered as it is: no datetime objects made to be printed)."""
+
+    id: int
+    environment: str
+    version: str
+    kind: str
+    status: str
+    user: str
+    emergency: bool
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    detail: str | None
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ the token or its hash).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from releasegate.errors import ConflictError, StoreError
@@ -32,6 +32,11 @@ class TokenRecord:
     last_used_at: datetime | None
     revoked_at: datetime | None
     expires_at: datetime | None
+
+
+_BY_HASH = select(
+    *(_TOKENS.c[f.name] for f in fields(TokenRecord))
+).where(_TOKENS.c.token_hash == bindparam("hash"))
 
 
 class _Taken(Exception):
@@ -93,13 +98,11 @@ class Tokens(StoreBase):
         """The token whose hash is ``token_hash`` (revoked or expired ones too: the caller
         decides). Its ``last_used_at`` is brought up to date at most once a minute, so
         that reading the API does not queue every request behind a write."""
-        with self._read() as session:
-            row = session.scalars(
-                select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash)
-            ).first()
+        with self._read_conn() as conn:
+            row = conn.execute(_BY_HASH, {"hash": token_hash}).first()
             if row is None:
                 return None
-            found = to_record(TokenRecord, row)
+            found = TokenRecord(*row)
         now = self._now()
         if found.last_used_at is None or now - found.last_used_at > _TOUCH_EVERY:
             with self._write_conn() as conn:

@@ -7,10 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from releasegate.identity import Actor
-from releasegate.service import browse, calendar, deployments, explain, records, show
+from releasegate.service import browse, calendar, deployments, explain, metrics, records, show
+from releasegate.service.workspace import Workspace
+from releasegate.web.answer import answer
+from releasegate.web.schemas import DeploymentPage
 from releasegate.web.sse import event_stream
 from releasegate.web.state import bearer_actor, state_of
 
@@ -63,19 +66,23 @@ def _environment(request: Request, actor: Actor, row: records.EnvironmentStatus)
     }
 
 
-@router.get("/deployments")
-def list_deployments(
+@router.get("/deployments", response_model=DeploymentPage)
+async def list_deployments(
     request: Request,
-    actor: Caller,
     environment: str | None = None,
     status: str | None = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=browse.MAX_PAGE)] = 50,
-) -> Json:
+) -> Response:
     """Deployments newest first, filtered by environment and status, a page at a time."""
-    ws = state_of(request).workspace
-    rows = browse.deployments(ws, actor, env=environment, status=status, offset=offset, limit=limit)
-    return {"items": rows, "offset": offset, "limit": limit}
+
+    def work(ws: Workspace, actor: Actor) -> Json:
+        rows = browse.deployments(
+            ws, actor, env=environment, status=status, offset=offset, limit=limit
+        )
+        return {"items": rows, "offset": offset, "limit": limit}
+
+    return await answer(request, work)
 
 
 @router.get("/deployments/{id}")
@@ -158,6 +165,19 @@ def list_obligations(request: Request, actor: Caller, include_closed: bool = Fal
     """What emergency deployments left to do (monitoring, post-mortems)."""
     ws = state_of(request).workspace
     return [_plain(o) for o in calendar.list_obligations(ws, actor, include_closed=include_closed)]
+
+
+@router.get("/metrics")
+def get_metrics(
+    request: Request, actor: Caller, environment: str | None = None, since: str = "90d",
+    until: str | None = None, project: str | None = None,
+) -> Json:
+    """Every figure of ``releasegate metrics`` graded against ``metrics.targets``:
+    ``environment`` (default production, ``all``), ``since`` (``90d`` or ISO 8601),
+    ``until``, ``project`` (default the config's, ``all``)."""
+    ws = state_of(request).workspace
+    where = metrics.scope(ws, project=project, env=environment, since=since, until=until)
+    return metrics.metrics(ws, actor, where).to_json()
 
 
 @router.get("/audit/verify")

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from releasegate.errors import IdentityError, ReleasegateError
 from releasegate.identity import Actor
-from releasegate.service import browse, records, show, signoffs, tokens
+from releasegate.service import browse, dashboard, metrics, records, show, signoffs, tokens
 from releasegate.web import session, views
 from releasegate.web.errors import status_of
 from releasegate.web.sse import event_stream
@@ -114,7 +114,7 @@ def history(
         return _refused(request, actor, exc)
     return _render(
         request, "history.html", actor, rows=rows, environment=env, status=status or "",
-        page=max(page, 0), environments=list(ws.config.environments),
+        page=max(page, 0), environments=list(ws.config.environments), statuses=browse.STATUSES,
     )
 
 
@@ -122,7 +122,10 @@ def _deployment(request: Request, actor: Actor, id: int) -> dict[str, Any]:
     ws = state_of(request).workspace
     shown = show.show(ws, actor, id)
     waiting = records.waiting_signatures(ws, actor, id)
-    return {"d": shown, "waiting": waiting, "buttons": views.buttons(ws, actor, shown, waiting)}
+    return {
+        "d": shown, "waiting": waiting, "buttons": views.buttons(ws, actor, shown, waiting),
+        "verified": dashboard.has_verification(ws, actor, id),
+    }
 
 
 @router.get("/deployments/{id}")
@@ -136,6 +139,22 @@ def deployment(request: Request, id: int) -> Response:
     except ReleasegateError as exc:
         return _refused(request, actor, exc)
     return _render(request, "deployment.html", actor, **data)
+
+
+@router.get("/deployments/{id}/verification.svg")
+def verification_chart(request: Request, id: int) -> Response:
+    """The deployment's verification chart (``show --chart``): the samples of each stage,
+    its thresholds and the baseline."""
+    actor = session.page_actor(request)
+    if actor is None:
+        return Response(status_code=401)
+    try:
+        svg = dashboard.verification_svg(state_of(request).workspace, actor, id)
+    except ReleasegateError as exc:
+        return _refused(request, actor, exc)
+    # matplotlib's SVG styles its shapes inline: allowed in this image, which runs no script
+    policy = "default-src 'none'; style-src 'unsafe-inline'"
+    return Response(svg, media_type="image/svg+xml", headers={"Content-Security-Policy": policy})
 
 
 @router.get("/deployments/{id}/live")
@@ -222,6 +241,40 @@ def calendar(request: Request) -> Response:
         return _to_login(request)
     ws = state_of(request).workspace
     return _render(request, "calendar.html", actor, calendar=views.calendar(ws, actor))
+
+
+METRICS_VIEWS_KEPT = 16
+"""How many drawn metrics pages a server keeps (the newest; a page is ~200 KB of SVG)."""
+PERIODS = [("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("365d", "a year")]
+
+
+@router.get("/delivery")
+def metrics_page(request: Request, environment: str | None = None, since: str = "90d") -> Response:
+    """The figures of ``releasegate metrics`` against their targets, and the report's
+    charts (at ``/delivery``: ``/metrics`` is the server's Prometheus endpoint)."""
+    import base64
+
+    actor = session.page_actor(request)
+    if actor is None:
+        return _to_login(request)
+    state = state_of(request)
+    ws = state.workspace
+    try:
+        where = metrics.scope(ws, env=environment or None, since=since)
+        key = dashboard.view_key(ws, actor, where)
+        view = state.metrics_views.get(key)
+        if not isinstance(view, dashboard.MetricsView):
+            view = dashboard.metrics_view(ws, actor, where)
+            while len(state.metrics_views) >= METRICS_VIEWS_KEPT:
+                state.metrics_views.pop(next(iter(state.metrics_views)))
+            state.metrics_views[key] = view
+    except ReleasegateError as exc:
+        return _refused(request, actor, exc)
+    charts = [(name, base64.b64encode(svg.encode()).decode()) for name, svg in view.charts.items()]
+    return _render(
+        request, "metrics.html", actor, view=view, charts=charts, chart_text=dashboard.CHART_TEXT,
+        environments=list(ws.config.environments), since=since, periods=PERIODS,
+    )
 
 
 @router.post("/environments/{environment}/approve")

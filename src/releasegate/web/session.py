@@ -16,7 +16,7 @@ from fastapi import Request
 from releasegate.errors import IdentityError, PermissionDenied
 from releasegate.identity import Actor
 from releasegate.service import tokens
-from releasegate.web.state import state_of
+from releasegate.web.state import proxy_actor, state_of
 
 COOKIE = "releasegate_session"
 
@@ -27,11 +27,18 @@ def session_token(request: Request) -> str | None:
 
 
 def page_actor(request: Request) -> Actor | None:
-    """The signed-in actor, or None (the page then sends the visitor to ``/login``)."""
+    """The signed-in actor — the user a trusted single-sign-on proxy names, else the
+    session's token — or None (the page then sends the visitor to ``/login``)."""
+    state = state_of(request)
+    try:
+        found = proxy_actor(request)
+        if found is not None:
+            return found
+    except IdentityError:
+        return None
     secret = session_token(request)
     if secret is None:
         return None
-    state = state_of(request)
     try:
         return tokens.authenticate(state.workspace, secret, os_user=state.os_user)
     except IdentityError:
@@ -39,8 +46,15 @@ def page_actor(request: Request) -> Actor | None:
 
 
 def csrf_token(request: Request) -> str:
-    """The CSRF token for the forms of this session."""
+    """The CSRF token for the forms of this session (behind the SSO proxy, which keeps
+    no cookie of ours: of the user it names)."""
     secret = session_token(request) or ""
+    if not secret:
+        try:
+            found = proxy_actor(request)
+        except IdentityError:
+            found = None
+        secret = f"sso:{found.name}" if found is not None else ""
     key = state_of(request).session_key
     return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from releasegate.service import browse, explain, records
 from releasegate.service.workspace import Workspace
 
 ACTIVE = ("pending", "running", "rolling_back", "interrupted")
+_AT_PREFIX = re.compile(r"^(\w{3} )?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?( UTC)? (is )?")
 MATRIX_DEPLOYMENTS = 300
 """How many recent deployments the matrix reads for its version columns."""
 MATRIX_VERSIONS = 8
@@ -126,6 +128,7 @@ class Day:
 
     date: str
     weekday: str
+    """The day as the tile heads it (``Mon 30 Nov``)."""
     state: str
     """``open`` (allowed from the day's start), ``opens`` (later that day, at ``at``),
     ``closed`` (not at all that day)."""
@@ -145,9 +148,10 @@ def calendar(ws: Workspace, actor: Actor, *, days: int = 14) -> dict[str, list[D
         for n in range(days):
             day = start + timedelta(days=n)
             decision = explain.explain(ws, actor, env, at=day).decision
-            timed = [r.reason for r in decision.denied if r.time_based]
+            # "Mon 2026-11-30 00:00 UTC is outside …": the day is the tile's heading already
+            timed = [_AT_PREFIX.sub("", r.reason) for r in decision.denied if r.time_based]
             nxt = decision.next_allowed_at
-            label = (day.date().isoformat(), day.strftime("%a"))
+            label = (day.date().isoformat(), day.strftime("%a %d %b"))
             if not timed:
                 row.append(Day(*label, "open", None, []))
             elif nxt is not None and nxt < day + timedelta(days=1):
