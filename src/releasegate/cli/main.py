@@ -27,8 +27,11 @@ from releasegate.cli import (
     token,
     verify,
 )
+from releasegate.cli.coercion import install as install_fast_coercion
 from releasegate.cli.context import Globals
 from releasegate.cli.errors import handle
+
+install_fast_coercion()  # plain values without building pydantic adapters (cli/coercion.py)
 
 app = typer.Typer(
     name="releasegate",
