@@ -84,9 +84,10 @@ def install() -> bool:
     base = getattr(_coercion, "RuntimeParam", None)
     if _typer_build is not None:
         return True
-    original = getattr(core, "build_runtime_param", None)
-    if original is None or base is None:
+    found = getattr(core, "build_runtime_param", None)
+    if found is None or base is None:
         return False
+    original: Callable[[Any], Any] = found
     _typer_build = original
 
     @dataclass(frozen=True)
@@ -110,5 +111,5 @@ def install() -> bool:
             fast=fast_coercion(descriptor),
         )
 
-    core.build_runtime_param = build_runtime_param
+    setattr(core, "build_runtime_param", build_runtime_param)  # noqa: B010 - not exported
     return True
