@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from pydantic import JsonValue
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import delete, select
 
 from releasegate.store import schema
 from releasegate.store.base import StoreBase, to_record
@@ -102,12 +102,11 @@ class Backups(StoreBase):
         query = delete(_VERIFICATION_SAMPLES).where(_VERIFICATION_SAMPLES.c.at < before)
         if keep:
             query = query.where(_VERIFICATION_SAMPLES.c.deployment_id.not_in(list(keep)))
-        with self._write() as session:
-            result = session.execute(query)
-            deleted = result.rowcount if isinstance(result, CursorResult) else 0
+        with self._write_conn() as conn:
+            deleted = conn.execute(query).rowcount
             if deleted:
-                self._append(
-                    session, "samples.pruned",
+                self._append_conn(
+                    conn, "samples.pruned",
                     {"before": before.isoformat(), "deleted": deleted,
                      "kept": list[JsonValue](sorted(keep))},
                 )
