@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from releasegate.cli.main import app, app_for
 
 
-def test_the_read_commands_load_neither_typer_adapters_nor_the_orm(tmp_path: Path) -> None:
+def test_the_read_commands_and_a_deploy_load_neither_typer_adapters_nor_the_orm(tmp_path: Path) -> None:
     (tmp_path / "releasegate.yaml").write_text("project: t\nenvironments:\n  staging: {}\n")
     script = (
         "import runpy, sys\n"
@@ -25,13 +25,21 @@ def test_the_read_commands_load_neither_typer_adapters_nor_the_orm(tmp_path: Pat
         "print('LOADED', code, loaded)\n"
     )
     env = {**os.environ, "RELEASEGATE_USER": "dora"}
-    for argv in (["history"], ["show", "1"], ["policy", "explain", "staging"], ["history", "--limit", "5"]):
+    first = subprocess.run(  # creates and migrates the store (Alembic: the ORM, once)
+        [sys.executable, "-m", "releasegate", "deploy", "staging", "0.9", "--yes"], cwd=tmp_path,
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert first.returncode == 0, first.stderr
+    for argv in (
+        ["deploy", "staging", "1.0", "--yes"], ["history"], ["show", "1"],
+        ["policy", "explain", "staging"], ["history", "--limit", "5"],
+    ):
         done = subprocess.run(
             [sys.executable, "-c", script, *argv], cwd=tmp_path, capture_output=True, text=True,
             timeout=120, env=env,
         )
         last = done.stdout.strip().splitlines()[-1]
-        assert last.endswith("[]"), (argv, done.stdout, done.stderr)
+        assert last == "LOADED 0 []", (argv, done.stdout, done.stderr)
 
 
 @pytest.mark.parametrize(

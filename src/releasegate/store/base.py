@@ -68,9 +68,13 @@ def utc_now() -> datetime:
 
 def to_record(cls: type[R], row: object) -> R:
     """Copy the fields a record declares from an ORM row, a Core result row or a dict."""
-    # a Core row by its mapping: as a tuple, ``row.count`` and ``row.index`` are methods
-    mapping = getattr(row, "_mapping", row)
-    get = mapping.get if isinstance(mapping, Mapping) else lambda name: getattr(row, name)
+    get: Callable[[str], object]
+    if isinstance(row, dict):
+        get = row.get
+    elif isinstance(mapping := getattr(row, "_mapping", None), Mapping):
+        get = mapping.__getitem__  # a Core row: as a tuple, its .count and .index are methods
+    else:
+        get = lambda name: getattr(row, name)  # noqa: E731 - an ORM row
     values = {f.name: _utc(get(f.name)) for f in fields(cls)}  # type: ignore[arg-type]
     made: R = cls(**values)
     return made
