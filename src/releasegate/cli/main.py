@@ -7,6 +7,7 @@ command body, so that ``releasegate --help`` stays fast.
 from __future__ import annotations
 
 import atexit
+import copy
 import gc
 import os
 import sys
@@ -28,8 +29,11 @@ from releasegate.cli import (
     verify,
     worker,
 )
+from releasegate.cli.coercion import install as install_fast_coercion
 from releasegate.cli.context import Globals
 from releasegate.cli.errors import handle
+
+install_fast_coercion()  # plain values without building pydantic adapters (cli/coercion.py)
 
 app = typer.Typer(
     name="releasegate",
@@ -127,10 +131,48 @@ def run(argv: list[str] | None = None) -> None:
         # logs and pipes: never wrap at 80 columns (a wrapped command cannot be copied)
         os.environ.setdefault("COLUMNS", "400")
     json_errors = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+    runs = app_for(args)
     sys.exit(handle(
-        lambda: app(args=args, prog_name="releasegate", standalone_mode=False),
+        lambda: runs(args=args, prog_name="releasegate", standalone_mode=False),
         json_errors=json_errors,
     ))
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """``app`` with only the command ``args`` names, when they name one of its commands.
+
+    Typer turns every registered command into a Click command (reading each function's
+    signature and annotations) before it runs one: a tenth of what ``history`` costs beyond
+    its imports. The command run, its help, its errors and its exit codes are the same;
+    anything else (``--help``, no command, a mistyped one) gets the whole ``app``.
+    """
+    name = _command_name(args)
+    if name is None:
+        return app
+    commands = [
+        info for info in app.registered_commands
+        if (info.name or typer.main.get_command_name(getattr(info.callback, "__name__", ""))) == name
+    ]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if len(commands) + len(groups) != 1 or any(not info.name for info in app.registered_groups):
+        return app
+    only = copy.copy(app)
+    only.registered_commands = commands
+    only.registered_groups = groups
+    return only
+
+
+def _command_name(args: list[str]) -> str | None:
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in GLOBAL_WITH_VALUE:
+            i += 2
+        elif arg in GLOBAL_FLAGS or arg.split("=", 1)[0] in GLOBAL_WITH_VALUE:
+            i += 1
+        else:
+            return None if arg.startswith("-") else arg
+    return None
 
 
 def _tune_gc() -> None:

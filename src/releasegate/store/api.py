@@ -55,9 +55,9 @@ from releasegate.store.records import (
     SampleRecord,
     StepRunRecord,
 )
+from releasegate.store.schema import GENESIS_HASH, event_chain_head, metadata
 from releasegate.store.signoffs import Signoffs
 from releasegate.store.steps import Steps
-from releasegate.store.tables import GENESIS_HASH, Base, EventChainHeadRow
 from releasegate.store.tokens import Tokens
 
 __all__ = [
@@ -150,9 +150,9 @@ def _empty_engine() -> Engine:
     # the newest schema in memory, then read-only: reads find nothing, writes are refused
     engine = make_engine(parse_url("sqlite://"))
     with engine.begin() as conn:
-        Base.metadata.create_all(conn)
+        metadata.create_all(conn)
         conn.execute(
-            insert(EventChainHeadRow),
+            insert(event_chain_head),
             {"id": 1, "last_id": 0, "last_hash": GENESIS_HASH, "count": 0},
         )
     with engine.connect() as conn:

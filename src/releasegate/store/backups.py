@@ -6,11 +6,14 @@ from collections.abc import Collection
 from datetime import datetime
 
 from pydantic import JsonValue
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import delete, select
 
+from releasegate.store import schema
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.records import BackupRecord, SampleRecord
-from releasegate.store.tables import BackupRow, DeploymentRow, VerificationSampleRow
+
+_BACKUPS = schema.backups
+_VERIFICATION_SAMPLES = schema.verification_samples
 
 
 class Backups(StoreBase):
@@ -28,6 +31,8 @@ class Backups(StoreBase):
         source: str,
     ) -> BackupRecord:
         """Record a backup that was taken (where it is, its checksum and size)."""
+        from releasegate.store.tables import BackupRow, DeploymentRow
+
         with self._write() as session:
             if deployment_id is not None:
                 self._get(session, DeploymentRow, deployment_id, "deployment")
@@ -61,25 +66,27 @@ class Backups(StoreBase):
 
     def latest_backup(self, *, source: str | None = None) -> BackupRecord | None:
         """The newest backup (of ``source``, if given)."""
-        query = select(BackupRow).order_by(BackupRow.created_at.desc(), BackupRow.id.desc())
+        query = select(_BACKUPS).order_by(_BACKUPS.c.created_at.desc(), _BACKUPS.c.id.desc())
         if source is not None:
-            query = query.where(BackupRow.source == source)
-        with self._read() as session:
-            row = session.scalars(query.limit(1)).first()
+            query = query.where(_BACKUPS.c.source == source)
+        with self._read_conn() as conn:
+            row = conn.execute(query.limit(1)).first()
             return None if row is None else to_record(BackupRecord, row)
 
     def list_backups(self, *, deployment_id: int | None = None) -> list[BackupRecord]:
         """Backups, oldest first (of one deployment, if given)."""
-        query = select(BackupRow).order_by(BackupRow.id)
+        query = select(_BACKUPS).order_by(_BACKUPS.c.id)
         if deployment_id is not None:
-            query = query.where(BackupRow.deployment_id == deployment_id)
-        with self._read() as session:
-            return [to_record(BackupRecord, row) for row in session.scalars(query)]
+            query = query.where(_BACKUPS.c.deployment_id == deployment_id)
+        with self._read_conn() as conn:
+            return [to_record(BackupRecord, row) for row in conn.execute(query)]
 
     def add_sample(
         self, *, deployment_id: int, stage: str, at: datetime, values: dict[str, float]
     ) -> None:
         """Record metric values measured during a verification stage (no audit event)."""
+        from releasegate.store.tables import DeploymentRow, VerificationSampleRow
+
         with self._write() as session:
             self._get(session, DeploymentRow, deployment_id, "deployment")
             session.add(
@@ -92,15 +99,14 @@ class Backups(StoreBase):
         """Delete verification samples taken before ``before``, except those of the
         deployments in ``keep`` (the baselines); returns how many were deleted and records
         that in an event."""
-        query = delete(VerificationSampleRow).where(VerificationSampleRow.at < before)
+        query = delete(_VERIFICATION_SAMPLES).where(_VERIFICATION_SAMPLES.c.at < before)
         if keep:
-            query = query.where(VerificationSampleRow.deployment_id.not_in(list(keep)))
-        with self._write() as session:
-            result = session.execute(query)
-            deleted = result.rowcount if isinstance(result, CursorResult) else 0
+            query = query.where(_VERIFICATION_SAMPLES.c.deployment_id.not_in(list(keep)))
+        with self._write_conn() as conn:
+            deleted = conn.execute(query).rowcount
             if deleted:
-                self._append(
-                    session, "samples.pruned",
+                self._append_conn(
+                    conn, "samples.pruned",
                     {"before": before.isoformat(), "deleted": deleted,
                      "kept": list[JsonValue](sorted(keep))},
                 )
@@ -109,11 +115,11 @@ class Backups(StoreBase):
     def list_samples(self, deployment_id: int, *, stage: str | None = None) -> list[SampleRecord]:
         """The samples of a deployment in time order (of one stage, if given)."""
         query = (
-            select(VerificationSampleRow)
-            .where(VerificationSampleRow.deployment_id == deployment_id)
-            .order_by(VerificationSampleRow.at, VerificationSampleRow.id)
+            select(_VERIFICATION_SAMPLES)
+            .where(_VERIFICATION_SAMPLES.c.deployment_id == deployment_id)
+            .order_by(_VERIFICATION_SAMPLES.c.at, _VERIFICATION_SAMPLES.c.id)
         )
         if stage is not None:
-            query = query.where(VerificationSampleRow.stage == stage)
-        with self._read() as session:
-            return [to_record(SampleRecord, row) for row in session.scalars(query)]
+            query = query.where(_VERIFICATION_SAMPLES.c.stage == stage)
+        with self._read_conn() as conn:
+            return [to_record(SampleRecord, row) for row in conn.execute(query)]

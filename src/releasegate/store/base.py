@@ -1,40 +1,45 @@
 """What every part of the store shares: the engine, the clock, transactions, event appends.
 
 The engine's hot path (step runs, status changes, events) writes through SQLAlchemy Core
-on one pooled connection per transaction (:meth:`StoreBase._write_conn`); the rest of the
-store uses ORM sessions (:meth:`StoreBase._write`). Both append events the same way.
+on one pooled connection per transaction (:meth:`StoreBase._write_conn`), and every read
+is a Core statement on the tables of :mod:`releasegate.store.schema`
+(:meth:`StoreBase._read_conn`): the read commands never load SQLAlchemy's ORM. A few
+writes use ORM sessions (:meth:`StoreBase._write`, importing the ORM on first use). Both
+kinds of write append events the same way.
 """
 
 from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from pydantic import JsonValue
-from sqlalchemy import Engine, Table, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
-from sqlalchemy.orm import Session
 
 from releasegate.errors import StoreError
 from releasegate.store.chain import envelope, hash_envelope
 from releasegate.store.columns import JSONText
 from releasegate.store.connection import WRITE_OPTION, store_error
 from releasegate.store.records import EventRecord, JsonDict
+from releasegate.store.schema import deployments as _DEPLOYMENTS
+from releasegate.store.schema import event_chain_head as _HEAD
+from releasegate.store.schema import events as _EVENTS
 from releasegate.store.seals import SEALS_KEY
-from releasegate.store.tables import Base, DeploymentRow, EventChainHeadRow, EventRow
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+    from sqlalchemy.orm import Session
+
+    from releasegate.store.tables import Base
 
 R = TypeVar("R")
-Row = TypeVar("Row", bound=Base)
-
-_EVENTS = cast(Table, EventRow.__table__)
-_HEAD = cast(Table, EventChainHeadRow.__table__)
-_DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
+Row = TypeVar("Row", bound="Base")
 # the data goes in as the canonical text it was hashed as: encoded once, stored verbatim
 _INSERT_EVENT = insert(_EVENTS).values(data=bindparam("data", type_=JSONText()))
 _READ_HEAD = (
@@ -63,7 +68,13 @@ def utc_now() -> datetime:
 
 def to_record(cls: type[R], row: object) -> R:
     """Copy the fields a record declares from an ORM row, a Core result row or a dict."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    get: Callable[[str], object]
+    if isinstance(row, dict):
+        get = row.get
+    elif isinstance(mapping := getattr(row, "_mapping", None), Mapping):
+        get = mapping.__getitem__  # a Core row: as a tuple, its .count and .index are methods
+    else:
+        get = lambda name: getattr(row, name)  # noqa: E731 - an ORM row
     values = {f.name: _utc(get(f.name)) for f in fields(cls)}  # type: ignore[arg-type]
     made: R = cls(**values)
     return made
@@ -74,7 +85,7 @@ def _utc(value: object) -> object:
     return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
-def event_record(row: EventRow) -> EventRecord:
+def event_record(row: Any) -> EventRecord:
     """The record of an event row."""
     return to_record(EventRecord, row)
 
@@ -112,30 +123,33 @@ class StoreBase:
         self._engine.dispose()
 
     @contextmanager
-    def _read(self, *, snapshot: bool = False) -> Iterator[Session]:
-        """A read transaction; ``snapshot`` makes every statement see the same moment."""
+    def _read_conn(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        """A Core read transaction; ``snapshot`` makes every statement see the same moment."""
         try:
             with self._engine.connect() as conn:
                 if snapshot and conn.dialect.name == "postgresql":
                     conn.execution_options(isolation_level="REPEATABLE READ")
-                with Session(bind=conn, expire_on_commit=False) as session, session.begin():
-                    yield session
+                with conn.begin():
+                    yield conn
         except SQLAlchemyError as exc:
             raise _translate(exc, "read", self.url) from exc
 
     @contextmanager
-    def _read_conn(self) -> Iterator[Connection]:
-        """A Core read transaction: no ORM session, for the reads a request makes on
-        every call (a token, a page of a listing)."""
-        try:
-            with self._engine.connect() as conn, conn.begin():
-                yield conn
-        except SQLAlchemyError as exc:
-            raise _translate(exc, "read", self.url) from exc
+    def _read(self, *, snapshot: bool = False) -> Iterator[Session]:
+        """A read transaction through an ORM session (the store's own reads use
+        :meth:`_read_conn`); ``snapshot`` makes every statement see the same moment."""
+        from sqlalchemy.orm import Session
+
+        with self._read_conn(snapshot=snapshot) as conn, Session(
+            bind=conn, expire_on_commit=False
+        ) as session:
+            yield session
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
         """A write transaction: BEGIN IMMEDIATE on SQLite, so writers queue instead of failing."""
+        from sqlalchemy.orm import Session
+
         try:
             with self._engine.connect() as conn:
                 conn.execution_options(**{WRITE_OPTION: True})
@@ -201,7 +215,7 @@ class StoreBase:
         seals: Sequence[JsonDict] = (),
     ) -> EventRecord:
         """Append an event, with the seals of the rows this transaction wrote."""
-        content = {SEALS_KEY: list[JsonValue](seals), **data} if seals else data
+        content = {SEALS_KEY: cast("list[JsonValue]", list(seals)), **data} if seals else data
         return self._append_built(conn, type, lambda _id: content, deployment_id=deployment_id)
 
     def _append_built(

@@ -7,10 +7,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from releasegate.errors import StoreError
+from releasegate.store import schema
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.records import CampaignRecord, FreezeRecord
 from releasegate.store.seals import seal_row
-from releasegate.store.tables import CampaignRow, FreezeRow
+
+_FREEZES = schema.freezes
+_CAMPAIGNS = schema.campaigns
 
 
 class Calendars(StoreBase):
@@ -31,6 +34,8 @@ class Calendars(StoreBase):
             raise ValueError(
                 f"a freeze must end after it starts ({start.isoformat()} .. {end.isoformat()})"
             )
+        from releasegate.store.tables import FreezeRow
+
         with self._write() as session:
             row = FreezeRow(
                 environment=environment,
@@ -61,6 +66,8 @@ class Calendars(StoreBase):
 
     def remove_freeze(self, id: int, *, user: str) -> None:
         """Lift a freeze (it stays on record as removed by ``user``)."""
+        from releasegate.store.tables import FreezeRow
+
         with self._write() as session:
             row = self._get(session, FreezeRow, id, "freeze")
             if row.removed_at is not None:
@@ -74,12 +81,12 @@ class Calendars(StoreBase):
     def list_freezes(self) -> list[FreezeRecord]:
         """The freezes in force or to come (removed ones left out), by start."""
         query = (
-            select(FreezeRow)
-            .where(FreezeRow.removed_at.is_(None))
-            .order_by(FreezeRow.start, FreezeRow.id)
+            select(_FREEZES)
+            .where(_FREEZES.c.removed_at.is_(None))
+            .order_by(_FREEZES.c.start, _FREEZES.c.id)
         )
-        with self._read() as session:
-            return [to_record(FreezeRecord, row) for row in session.scalars(query)]
+        with self._read_conn() as conn:
+            return [to_record(FreezeRecord, row) for row in conn.execute(query)]
 
     def add_campaign(
         self, *, name: str, at: datetime, buffer_s: float, environment: str | None, user: str
@@ -87,6 +94,8 @@ class Calendars(StoreBase):
         """Record a campaign; deployments keep ``buffer_s`` seconds away from ``at``."""
         if buffer_s < 0:
             raise ValueError(f"campaign buffer must not be negative (got {buffer_s})")
+        from releasegate.store.tables import CampaignRow
+
         with self._write() as session:
             row = CampaignRow(
                 name=name,
@@ -115,6 +124,6 @@ class Calendars(StoreBase):
 
     def list_campaigns(self) -> list[CampaignRecord]:
         """Every recorded campaign, by time."""
-        query = select(CampaignRow).order_by(CampaignRow.at, CampaignRow.id)
-        with self._read() as session:
-            return [to_record(CampaignRecord, row) for row in session.scalars(query)]
+        query = select(_CAMPAIGNS).order_by(_CAMPAIGNS.c.at, _CAMPAIGNS.c.id)
+        with self._read_conn() as conn:
+            return [to_record(CampaignRecord, row) for row in conn.execute(query)]

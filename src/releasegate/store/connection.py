@@ -103,6 +103,9 @@ def make_engine(url: URL, *, read_only: bool = False) -> Engine:
     """
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, read_only=read_only)
+    from releasegate.store.schema import postgresql_options
+
+    postgresql_options()
     connect_args: dict[str, object] = {"connect_timeout": CONNECT_TIMEOUT_S}
     if read_only:
         connect_args["options"] = "-c default_transaction_read_only=on"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, String, Table, bindparam, insert, select, type_coerce, update
+from sqlalchemy import Select, String, bindparam, insert, select, type_coerce, update
 from sqlalchemy.engine import Connection, Row
 
 from releasegate.errors import LockedError, StoreError
+from releasegate.store import schema
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.locks import Locks
 from releasegate.store.records import (
@@ -28,7 +29,6 @@ from releasegate.store.records import (
     ReleaseRecord,
 )
 from releasegate.store.seals import seal
-from releasegate.store.tables import DeploymentRow, ReleaseRow
 
 KINDS = ("normal", "major", "hotfix", "rollback")
 _TIMES = ("created_at", "started_at", "finished_at")
@@ -60,8 +60,8 @@ def _sqlite_iso(text: str | None) -> str | None:
 def _aware_iso(at: datetime | None) -> str | None:
     return None if at is None else at.astimezone(UTC).isoformat()
 
-_DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
-_RELEASES = cast(Table, ReleaseRow.__table__)
+_DEPLOYMENTS = schema.deployments
+_RELEASES = schema.releases
 _INSERT_DEPLOYMENT = insert(_DEPLOYMENTS).returning(_DEPLOYMENTS.c.id)
 _EXISTS = select(_DEPLOYMENTS.c.id).where(_DEPLOYMENTS.c.id == bindparam("id"))
 _LOCK_DEPLOYMENT = (
@@ -80,7 +80,7 @@ _SET_COMMIT = (
 )
 
 
-def _deployment(row: DeploymentRow | Row[Any]) -> DeploymentRecord:
+def _deployment(row: Row[Any]) -> DeploymentRecord:
     return to_record(DeploymentRecord, row)
 
 
@@ -285,16 +285,16 @@ class Deployments(Locks, StoreBase):
 
     def list_releases(self, environment: str | None = None) -> list[ReleaseRecord]:
         """The versions seen (per environment), oldest first."""
-        query = select(ReleaseRow).order_by(ReleaseRow.id)
+        query = select(_RELEASES).order_by(_RELEASES.c.id)
         if environment is not None:
-            query = query.where(ReleaseRow.environment == environment)
-        with self._read() as session:
-            return [to_record(ReleaseRecord, row) for row in session.scalars(query)]
+            query = query.where(_RELEASES.c.environment == environment)
+        with self._read_conn() as conn:
+            return [to_record(ReleaseRecord, row) for row in conn.execute(query)]
 
     def get_deployment(self, id: int) -> DeploymentRecord | None:
         """The deployment with this id, if any."""
-        with self._read() as session:
-            row = session.get(DeploymentRow, id)
+        with self._read_conn() as conn:
+            row = conn.execute(select(_DEPLOYMENTS).where(_DEPLOYMENTS.c.id == id)).first()
             return None if row is None else _deployment(row)
 
     def list_deployments(
@@ -306,32 +306,32 @@ class Deployments(Locks, StoreBase):
         newest_first: bool = True,
     ) -> list[DeploymentRecord]:
         """Deployments, filtered by environment and status."""
-        query = select(DeploymentRow).order_by(
-            DeploymentRow.id.desc() if newest_first else DeploymentRow.id
+        query = select(_DEPLOYMENTS).order_by(
+            _DEPLOYMENTS.c.id.desc() if newest_first else _DEPLOYMENTS.c.id
         )
         if environment is not None:
-            query = query.where(DeploymentRow.environment == environment)
+            query = query.where(_DEPLOYMENTS.c.environment == environment)
         if status is not None:
-            query = query.where(DeploymentRow.status == status)
+            query = query.where(_DEPLOYMENTS.c.status == status)
         if limit is not None:
             query = query.limit(limit)
-        with self._read() as session:
-            return [_deployment(row) for row in session.scalars(query)]
+        with self._read_conn() as conn:
+            return [_deployment(row) for row in conn.execute(query)]
 
     def list_deployment_summaries(
         self, *, environment: str | None = None, limit: int | None = 500
     ) -> list[DeploymentSummary]:
         """Newest first, without plans (a plan can be tens of KB: policy reads hundreds)."""
         query = select(
-            DeploymentRow.id,
-            DeploymentRow.environment,
-            DeploymentRow.version,
-            DeploymentRow.kind,
-            DeploymentRow.status,
-            DeploymentRow.finished_at,
-        ).order_by(DeploymentRow.id.desc())
+            _DEPLOYMENTS.c.id,
+            _DEPLOYMENTS.c.environment,
+            _DEPLOYMENTS.c.version,
+            _DEPLOYMENTS.c.kind,
+            _DEPLOYMENTS.c.status,
+            _DEPLOYMENTS.c.finished_at,
+        ).order_by(_DEPLOYMENTS.c.id.desc())
         if environment is not None:
-            query = query.where(DeploymentRow.environment == environment)
+            query = query.where(_DEPLOYMENTS.c.environment == environment)
         if limit is not None:
             query = query.limit(limit)
         with self._read_conn() as conn:
@@ -365,15 +365,15 @@ class Deployments(Locks, StoreBase):
     ) -> DeploymentRecord | None:
         """The newest succeeded deployment (a succeeded rollback counts: its version is live)."""
         query = (
-            select(DeploymentRow)
-            .where(DeploymentRow.environment == environment, DeploymentRow.status == "succeeded")
-            .order_by(DeploymentRow.id.desc())
+            select(_DEPLOYMENTS)
+            .where(_DEPLOYMENTS.c.environment == environment, _DEPLOYMENTS.c.status == "succeeded")
+            .order_by(_DEPLOYMENTS.c.id.desc())
             .limit(1)
         )
         if before_id is not None:
-            query = query.where(DeploymentRow.id < before_id)
-        with self._read() as session:
-            row = session.scalars(query).first()
+            query = query.where(_DEPLOYMENTS.c.id < before_id)
+        with self._read_conn() as conn:
+            row = conn.execute(query).first()
             return None if row is None else _deployment(row)
 
     def live_version(self, environment: str) -> str | None:

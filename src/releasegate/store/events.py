@@ -9,11 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from releasegate.store import schema
 from releasegate.store.base import StoreBase, _translate, event_record
 from releasegate.store.integrity import Fetch, verify
 from releasegate.store.records import Anchor, AuditReport, ChainHead, EventRecord, JsonDict
 from releasegate.store.seals import SEALS_KEY
-from releasegate.store.tables import EventChainHeadRow, EventRow
+
+_EVENTS = schema.events
+_EVENT_CHAIN_HEAD = schema.event_chain_head
 
 _FETCH_BATCH = 5000
 
@@ -40,33 +43,33 @@ class Events(StoreBase):
     ) -> list[EventRecord]:
         """Events in the order they were appended, optionally of one deployment and of
         some ``types`` only."""
-        query = select(EventRow).where(EventRow.id > after_id).order_by(EventRow.id)
+        query = select(_EVENTS).where(_EVENTS.c.id > after_id).order_by(_EVENTS.c.id)
         if deployment_id is not None:
-            query = query.where(EventRow.deployment_id == deployment_id)
+            query = query.where(_EVENTS.c.deployment_id == deployment_id)
         if types is not None:
-            query = query.where(EventRow.type.in_(types))
+            query = query.where(_EVENTS.c.type.in_(types))
         if limit is not None:
             query = query.limit(limit)
-        with self._read() as session:
-            return [event_record(row) for row in session.scalars(query)]
+        with self._read_conn() as conn:
+            return [event_record(row) for row in conn.execute(query)]
 
     def count_events(self, deployment_id: int | None = None) -> int:
         """How many events the log holds (of one deployment, if given): an index count."""
-        query = select(func.count()).select_from(EventRow)
+        query = select(func.count()).select_from(_EVENTS)
         if deployment_id is not None:
-            query = query.where(EventRow.deployment_id == deployment_id)
-        with self._read() as session:
-            return int(session.execute(query).scalar_one())
+            query = query.where(_EVENTS.c.deployment_id == deployment_id)
+        with self._read_conn() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def chain_head(self) -> ChainHead:
         """The newest event's id, hash and time: what an anchor writes outside the database."""
         query = (
-            select(EventChainHeadRow.last_id, EventChainHeadRow.last_hash, EventRow.at)
-            .outerjoin(EventRow, EventRow.id == EventChainHeadRow.last_id)
-            .where(EventChainHeadRow.id == 1)
+            select(_EVENT_CHAIN_HEAD.c.last_id, _EVENT_CHAIN_HEAD.c.last_hash, _EVENTS.c.at)
+            .outerjoin(_EVENTS, _EVENTS.c.id == _EVENT_CHAIN_HEAD.c.last_id)
+            .where(_EVENT_CHAIN_HEAD.c.id == 1)
         )
-        with self._read() as session:
-            row = session.execute(query).one()
+        with self._read_conn() as conn:
+            row = conn.execute(query).one()
         return ChainHead(event_id=row.last_id, hash=row.last_hash, at=row.at)
 
     def verify_chain(self, anchors: Iterable[Anchor] = ()) -> AuditReport:

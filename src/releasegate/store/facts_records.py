@@ -46,7 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from releasegate.errors import StoreError
 from releasegate.store.base import StoreBase
 from releasegate.store.columns import UTCDateTime
-from releasegate.store.tables import Base
+from releasegate.store.schema import metadata
 
 DefectKind = Literal["bug", "security", "performance", "complaint"]
 DEFECT_KINDS: tuple[DefectKind, ...] = get_args(DefectKind)
@@ -55,7 +55,7 @@ FAILURE_CAUSES: tuple[FailureCause, ...] = get_args(FailureCause)
 OutageSource = Literal["maintenance", "probe", "target", "manual"]
 NotificationStatus = Literal["sent", "failed", "dropped", "deferred"]
 
-_META = Base.metadata
+_META = metadata
 # the column migration 0003 adds to deployments (DeploymentRow gains it on merge)
 _DEPLOYMENT_PROJECT = table("deployments", column("id", Integer), column("project", String))
 

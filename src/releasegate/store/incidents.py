@@ -7,10 +7,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from releasegate.errors import StoreError
+from releasegate.store import schema
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.records import OBLIGATION_KINDS, IncidentRecord, ObligationRecord
 from releasegate.store.seals import seal_row
-from releasegate.store.tables import DeploymentRow, IncidentRow, ObligationRow
+
+_INCIDENTS = schema.incidents
+_OBLIGATIONS = schema.obligations
 
 
 class Incidents(StoreBase):
@@ -28,6 +31,8 @@ class Incidents(StoreBase):
         deadline: datetime | None,
     ) -> IncidentRecord:
         """Record an incident with the action the decision matrix chose and its deadline."""
+        from releasegate.store.tables import IncidentRow
+
         with self._write() as session:
             row = IncidentRow(
                 title=title,
@@ -60,6 +65,8 @@ class Incidents(StoreBase):
 
     def close_incident(self, id: int, *, user: str, note: str | None = None) -> IncidentRecord:
         """Close an open incident."""
+        from releasegate.store.tables import IncidentRow
+
         with self._write() as session:
             row = self._get(session, IncidentRow, id, "incident")
             if row.closed_at is not None:
@@ -74,11 +81,11 @@ class Incidents(StoreBase):
 
     def list_incidents(self, *, include_closed: bool = False) -> list[IncidentRecord]:
         """Incidents, oldest first; only the open ones unless ``include_closed``."""
-        query = select(IncidentRow).order_by(IncidentRow.id)
+        query = select(_INCIDENTS).order_by(_INCIDENTS.c.id)
         if not include_closed:
-            query = query.where(IncidentRow.closed_at.is_(None))
-        with self._read() as session:
-            return [to_record(IncidentRecord, row) for row in session.scalars(query)]
+            query = query.where(_INCIDENTS.c.closed_at.is_(None))
+        with self._read_conn() as conn:
+            return [to_record(IncidentRecord, row) for row in conn.execute(query)]
 
     def add_obligation(
         self, *, deployment_id: int, kind: str, text: str, due_at: datetime
@@ -86,6 +93,8 @@ class Incidents(StoreBase):
         """Record something owed after a deployment (``monitor`` or ``postmortem``)."""
         if kind not in OBLIGATION_KINDS:
             raise ValueError(f"{kind!r} is not an obligation kind ({', '.join(OBLIGATION_KINDS)})")
+        from releasegate.store.tables import DeploymentRow, ObligationRow
+
         with self._write() as session:
             self._get(session, DeploymentRow, deployment_id, "deployment")
             row = ObligationRow(
@@ -108,6 +117,8 @@ class Incidents(StoreBase):
 
     def close_obligation(self, id: int, *, user: str, note: str | None = None) -> ObligationRecord:
         """Mark an obligation as met."""
+        from releasegate.store.tables import ObligationRow
+
         with self._write() as session:
             row = self._get(session, ObligationRow, id, "obligation")
             if row.closed_at is not None:
@@ -125,8 +136,8 @@ class Incidents(StoreBase):
 
     def list_obligations(self, *, open_only: bool = True) -> list[ObligationRecord]:
         """Obligations, soonest due first."""
-        query = select(ObligationRow).order_by(ObligationRow.due_at, ObligationRow.id)
+        query = select(_OBLIGATIONS).order_by(_OBLIGATIONS.c.due_at, _OBLIGATIONS.c.id)
         if open_only:
-            query = query.where(ObligationRow.closed_at.is_(None))
-        with self._read() as session:
-            return [to_record(ObligationRecord, row) for row in session.scalars(query)]
+            query = query.where(_OBLIGATIONS.c.closed_at.is_(None))
+        with self._read_conn() as conn:
+            return [to_record(ObligationRecord, row) for row in conn.execute(query)]

@@ -25,6 +25,7 @@ from releasegate.store.chain import (
     link_problem,
 )
 from releasegate.store.records import Anchor, AuditReport
+from releasegate.store.schema import GENESIS_HASH
 from releasegate.store.seals import (
     SEALS_KEY,
     SPECS,
@@ -34,7 +35,6 @@ from releasegate.store.seals import (
     row_hash,
     select_sql,
 )
-from releasegate.store.tables import GENESIS_HASH
 
 _BATCH = 5000
 _SEALS_AT_START = '{"' + SEALS_KEY + '":['

@@ -16,20 +16,20 @@ lease was taken over, even by a process resuming the same deployment.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.engine import Connection, Row
 
 from releasegate.errors import LockedError
+from releasegate.store import schema
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.records import JsonDict, LockRecord
 from releasegate.store.seals import SEALS_KEY, deleted, seal
-from releasegate.store.tables import DeploymentRow, LockRow
 
 _PG_LOCK_NAMESPACE = 0x72676C6B  # "rglk": keeps our advisory locks apart from anyone else's
-_LOCKS = cast(Table, LockRow.__table__)
-_DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
+_LOCKS = schema.locks
+_DEPLOYMENTS = schema.deployments
 _READ_LOCK = select(_LOCKS).where(_LOCKS.c.environment == bindparam("environment"))
 # a writer about to change the lease locks its row before it appends (see the docstring)
 _READ_LOCK_FOR_UPDATE = _READ_LOCK.with_for_update()
@@ -239,6 +239,6 @@ class Locks(StoreBase):
 
     def get_lock(self, environment: str) -> LockRecord | None:
         """The lease on ``environment``, if any (it may have expired: see ``expired()``)."""
-        with self._read() as session:
-            row = session.get(LockRow, environment)
+        with self._read_conn() as conn:
+            row = conn.execute(select(_LOCKS).where(_LOCKS.c.environment == environment)).first()
             return None if row is None else to_record(LockRecord, row)

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 
 from releasegate.errors import StoreError
+from releasegate.store import schema
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.records import JsonDict
-from releasegate.store.tables import QueuedDeploymentRow
 
-_Q = cast(Table, QueuedDeploymentRow.__table__)
+_Q = schema.queued_deployments
 
 QUEUED_STATUSES = ("queued", "waiting", "running", "done", "failed", "expired", "cancelled")
 OPEN_STATUSES = ("queued", "waiting", "running")
@@ -200,9 +200,7 @@ class Queue(StoreBase):
     def expire_lease(self, environment: str, *, deployment_id: int, holder: str) -> bool:
         """Hand a lease back (graceful shutdown): it expires now, so another worker's
         resume takes it over at once; the event says who handed it back."""
-        from releasegate.store.tables import LockRow
-
-        locks = cast(Table, LockRow.__table__)
+        locks = schema.locks
         with self._write_conn() as conn:
             self._serialise_lease(conn, environment)
             now = self._now()

@@ -27,14 +27,17 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import JSON, Boolean, Float, Integer, String, Table
 
 from releasegate.store.columns import UTCDateTime
 from releasegate.store.connection import canonical_dumps
 from releasegate.store.records import JsonDict
-from releasegate.store.tables import Base
+from releasegate.store.schema import metadata
+
+if TYPE_CHECKING:
+    from releasegate.store.tables import Base
 
 SEALS_KEY = "_seals"
 SEALED_TABLES = (
@@ -142,7 +145,7 @@ def _spec(table: Table) -> TableSpec:
     )
 
 
-SPECS: dict[str, TableSpec] = {name: _spec(Base.metadata.tables[name]) for name in SEALED_TABLES}
+SPECS: dict[str, TableSpec] = {name: _spec(metadata.tables[name]) for name in SEALED_TABLES}
 _NORMALISE = {name: spec.normalisers for name, spec in SPECS.items()}
 _KEY_INDEX = {name: spec.key_index for name, spec in SPECS.items()}
 

@@ -9,22 +9,22 @@ comes second gets :class:`ConflictError` naming the record that is already there
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from releasegate.errors import ConflictError, StoreError
+from releasegate.store import schema
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.deployments import check_via
 from releasegate.store.records import ApprovalRecord, ConfirmationRecord
 from releasegate.store.seals import seal, seal_row
-from releasegate.store.tables import ApprovalRow, ConfirmationRow, DeploymentRow
 
-_APPROVALS = cast(Table, ApprovalRow.__table__)
-_CONFIRMATIONS = cast(Table, ConfirmationRow.__table__)
-_DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
+_APPROVALS = schema.approvals
+_CONFIRMATIONS = schema.confirmations
+_DEPLOYMENTS = schema.deployments
 _PG_SIGNOFF_NAMESPACE = 0x72677367  # "rgsg"
 _SERIALISE = text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))")
 
@@ -106,13 +106,13 @@ class Signoffs(StoreBase):
 
     def _approved_already(self, environment: str, version: str, role: str) -> str:
         what = f"{role} has already approved {version} for {environment}"
-        with self._read() as session:
-            row = session.scalars(
-                select(ApprovalRow).where(
-                    ApprovalRow.environment == environment,
-                    ApprovalRow.version == version,
-                    ApprovalRow.role == role,
-                    ApprovalRow.revoked_at.is_(None),
+        with self._read_conn() as conn:
+            row = conn.execute(
+                select(_APPROVALS).where(
+                    _APPROVALS.c.environment == environment,
+                    _APPROVALS.c.version == version,
+                    _APPROVALS.c.role == role,
+                    _APPROVALS.c.revoked_at.is_(None),
                 )
             ).first()
         return what if row is None else f"{what} (approval {row.id} by {row.user})"
@@ -122,30 +122,32 @@ class Signoffs(StoreBase):
     ) -> list[ApprovalRecord]:
         """The approvals of a version for an environment, oldest first (revoked ones left out)."""
         query = (
-            select(ApprovalRow)
-            .where(ApprovalRow.environment == environment, ApprovalRow.version == version)
-            .order_by(ApprovalRow.id)
+            select(_APPROVALS)
+            .where(_APPROVALS.c.environment == environment, _APPROVALS.c.version == version)
+            .order_by(_APPROVALS.c.id)
         )
         if not include_revoked:
-            query = query.where(ApprovalRow.revoked_at.is_(None))
-        with self._read() as session:
-            return [to_record(ApprovalRecord, row) for row in session.scalars(query)]
+            query = query.where(_APPROVALS.c.revoked_at.is_(None))
+        with self._read_conn() as conn:
+            return [to_record(ApprovalRecord, row) for row in conn.execute(query)]
 
     def list_signed(self) -> tuple[list[ApprovalRecord], list[ConfirmationRecord]]:
         """Every approval and confirmation that carries an SSH signature, oldest first."""
-        approvals = select(ApprovalRow).where(ApprovalRow.signature.is_not(None))
-        confirmations = select(ConfirmationRow).where(ConfirmationRow.signature.is_not(None))
-        with self._read() as session:
+        approvals = select(_APPROVALS).where(_APPROVALS.c.signature.is_not(None))
+        confirmations = select(_CONFIRMATIONS).where(_CONFIRMATIONS.c.signature.is_not(None))
+        with self._read_conn() as conn:
             return (
-                [to_record(ApprovalRecord, r) for r in session.scalars(approvals.order_by(ApprovalRow.id))],
+                [to_record(ApprovalRecord, r) for r in conn.execute(approvals.order_by(_APPROVALS.c.id))],
                 [
                     to_record(ConfirmationRecord, r)
-                    for r in session.scalars(confirmations.order_by(ConfirmationRow.id))
+                    for r in conn.execute(confirmations.order_by(_CONFIRMATIONS.c.id))
                 ],
             )
 
     def revoke_approval(self, id: int, *, user: str) -> ApprovalRecord:
         """Withdraw an approval (it stays on record, marked revoked by ``user``)."""
+        from releasegate.store.tables import ApprovalRow
+
         with self._write() as session:
             row = self._get(session, ApprovalRow, id, "approval")
             if row.revoked_at is not None:
@@ -217,10 +219,10 @@ class Signoffs(StoreBase):
 
     def _signed_already(self, deployment_id: int, item: str) -> str:
         what = f"{item} is already signed for deployment {deployment_id}"
-        with self._read() as session:
-            row = session.scalars(
-                select(ConfirmationRow).where(
-                    ConfirmationRow.deployment_id == deployment_id, ConfirmationRow.item == item
+        with self._read_conn() as conn:
+            row = conn.execute(
+                select(_CONFIRMATIONS).where(
+                    _CONFIRMATIONS.c.deployment_id == deployment_id, _CONFIRMATIONS.c.item == item
                 )
             ).first()
         return what if row is None else f"{what} by {row.user}"
@@ -228,9 +230,9 @@ class Signoffs(StoreBase):
     def list_confirmations(self, deployment_id: int) -> list[ConfirmationRecord]:
         """The confirmations of a deployment, oldest first."""
         query = (
-            select(ConfirmationRow)
-            .where(ConfirmationRow.deployment_id == deployment_id)
-            .order_by(ConfirmationRow.id)
+            select(_CONFIRMATIONS)
+            .where(_CONFIRMATIONS.c.deployment_id == deployment_id)
+            .order_by(_CONFIRMATIONS.c.id)
         )
-        with self._read() as session:
-            return [to_record(ConfirmationRecord, row) for row in session.scalars(query)]
+        with self._read_conn() as conn:
+            return [to_record(ConfirmationRecord, row) for row in conn.execute(query)]

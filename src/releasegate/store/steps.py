@@ -7,20 +7,20 @@ and sealed), and the foreign key answering "does the deployment exist" instead o
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from releasegate.errors import StoreError
+from releasegate.store import schema
 from releasegate.store.base import StoreBase, to_record
 from releasegate.store.columns import JSONText
 from releasegate.store.connection import canonical_dumps
 from releasegate.store.locks import Locks
 from releasegate.store.records import STEP_STATUSES, JsonDict, StepRunRecord
 from releasegate.store.seals import seal_canonical, utc_text
-from releasegate.store.tables import StepRunRow
 
-_STEP_RUNS = cast(Table, StepRunRow.__table__)
+_STEP_RUNS = schema.step_runs
 _INSERT_STEP_RUN = (
     insert(_STEP_RUNS)
     .values(evidence=bindparam("evidence", type_=JSONText()))
@@ -147,9 +147,9 @@ class Steps(Locks, StoreBase):
     def list_step_runs(self, deployment_id: int) -> list[StepRunRecord]:
         """Every step attempt of a deployment, in the order they started."""
         query = (
-            select(StepRunRow)
-            .where(StepRunRow.deployment_id == deployment_id)
-            .order_by(StepRunRow.id)
+            select(_STEP_RUNS)
+            .where(_STEP_RUNS.c.deployment_id == deployment_id)
+            .order_by(_STEP_RUNS.c.id)
         )
-        with self._read() as session:
-            return [to_record(StepRunRecord, row) for row in session.scalars(query)]
+        with self._read_conn() as conn:
+            return [to_record(StepRunRecord, row) for row in conn.execute(query)]

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from releasegate.errors import ConflictError, StoreError
+from releasegate.store import schema
 from releasegate.store.base import StoreBase, to_record
-from releasegate.store.tables import ApiTokenRow
 
-_TOKENS = cast(Table, ApiTokenRow.__table__)
+_API_TOKENS = schema.api_tokens
+
+_TOKENS = schema.api_tokens
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
@@ -75,12 +77,14 @@ class Tokens(StoreBase):
 
     def list_tokens(self) -> list[TokenRecord]:
         """Every token, oldest first, revoked ones too."""
-        with self._read() as session:
-            rows = session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))
+        with self._read_conn() as conn:
+            rows = conn.execute(select(_API_TOKENS).order_by(_API_TOKENS.c.id))
             return [to_record(TokenRecord, row) for row in rows]
 
     def revoke_token(self, name: str, *, by: str) -> TokenRecord:
         """Revoke the token named ``name``; StoreError if there is none or it is revoked."""
+        from releasegate.store.tables import ApiTokenRow
+
         with self._write() as session:
             row = session.scalars(
                 select(ApiTokenRow).where(ApiTokenRow.name == name).with_for_update()
