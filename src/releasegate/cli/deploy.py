@@ -192,9 +192,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def cancel(
-        ctx: typer.Context, id: Annotated[int, typer.Argument(help="Deployment id.")]
+        ctx: typer.Context,
+        id: Annotated[str, typer.Argument(
+            help="Deployment id, or qN: a queued deployment no worker has started (team mode).")],
     ) -> int:
-        """Cancel a running or waiting deployment."""
+        """Cancel a waiting deployment, or a queued one before a worker starts it."""
         from releasegate.cli import records_view
 
         return records_view.cancel_deployment(globals_of(ctx), id)

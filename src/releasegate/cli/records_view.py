@@ -98,11 +98,30 @@ def print_status(g: Globals, env: str | None) -> int:
     return Exit.OK
 
 
-def cancel_deployment(g: Globals, id: int) -> int:
+def cancel_deployment(g: Globals, id: str) -> int:
+    """``cancel 12`` (a deployment) or ``cancel q12`` (a queued deployment)."""
+    from releasegate.errors import UsageError
     from releasegate.service import deployments
 
-    outcome = deployments.cancel(g.workspace, g.actor, id)
-    print(json.dumps(outcome.to_json()) if g.json else f"deployment {id} cancelled")
+    text = id.strip()
+    queued = text[:1] in ("q", "Q")
+    number = text[1:] if queued else text
+    if not number.isdigit():
+        raise UsageError(f"cancel {id!r}: give a deployment id (12) or a queued deployment (q12)")
+    if queued:
+        return _cancel_queued(g, int(number))
+    outcome = deployments.cancel(g.workspace, g.actor, int(number))
+    print(json.dumps(outcome.to_json()) if g.json else f"deployment {number} cancelled")
+    return Exit.OK
+
+
+def _cancel_queued(g: Globals, id: int) -> int:
+    from releasegate.service import queue_cancel
+
+    done = queue_cancel.cancel(g.workspace, g.actor, id)
+    r = done.record
+    print(json.dumps(done.to_json()) if g.json else
+          f"q{id} {r.action} {r.environment} {r.version}: cancelled; it will not run".replace("  ", " "))
     return Exit.OK
 
 

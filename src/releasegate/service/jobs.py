@@ -115,6 +115,33 @@ def retry_now(db_url: str, job_id: int) -> None:
         })
 
 
+def cancel_job(db_url: str, job_id: int) -> bool:
+    """Cancel job ``job_id`` if no worker has taken it yet (procrastinate's
+    ``JobManager.cancel_job_by_id``: ``todo`` → ``cancelled``, which also frees its
+    queueing lock). False when a worker took it first or it is gone: the store's row,
+    cancelled first, is what keeps that worker from running it."""
+    with opened(db_url) as app:
+        return bool(app.job_manager.cancel_job_by_id(job_id))
+
+
+def next_runs(db_url: str, job_ids: list[int]) -> dict[int, datetime]:
+    """When each of ``job_ids`` that waits for a time is due (a ``--when-allowed``
+    deployment's next decision): job id → its ``scheduled_at``."""
+    import psycopg
+
+    if not job_ids:
+        return {}
+    with psycopg.connect(conninfo(db_url)) as conn:
+        found = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
+        if found is None or found[0] is None:
+            return {}
+        rows = conn.execute(
+            "SELECT id, scheduled_at FROM procrastinate_jobs WHERE id = ANY(%s) "
+            "AND status = 'todo' AND scheduled_at IS NOT NULL", (job_ids,)
+        ).fetchall()
+    return {int(id): at.astimezone(UTC) for id, at in rows}
+
+
 async def recover_stalled(app: procrastinate.App, *, stalled_after_s: float) -> list[int]:
     """Put back in the queue every job whose worker stopped sending heartbeats for
     ``stalled_after_s`` (killed, or cut off from the database); the job then runs again on

@@ -53,9 +53,11 @@ def _decide(ws: Workspace, record: QueuedRecord, app: object) -> str:
         reason, at = why_waiting(verdict)
         if record.not_after is not None:
             at = min(at, record.not_after)
-        ws.store.wait_queued(record.id, reason=reason)
+        if ws.store.wait_queued(record.id, reason=reason) is None:
+            return "nothing to do"  # cancelled while policy was decided
         raise Retry(reason, after_s=max((at - datetime.now(UTC)).total_seconds(), 0.5))
-    ws.store.ready_queued(record.id)
+    if ws.store.ready_queued(record.id) is None:
+        return "nothing to do"  # cancelled while policy was decided: no job to run it
     job = jobs.defer(
         app, jobs.RUN, queued=record.id, queue=record.queue,  # type: ignore[arg-type]
         lock=jobs.env_lock(record.project, record.environment), queueing_lock=None,

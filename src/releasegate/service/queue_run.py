@@ -110,7 +110,10 @@ def run_queued(settings: WorkerSettings, queued: int) -> str:
             return "nothing to do"
         if record.not_after is not None and record.not_after <= datetime.now(UTC):
             return store.end_queued(queued, "expired", detail=_expired(record)).status
-        record = store.claim_queued(queued, worker=settings.name)
+        claimed = store.claim_queued(queued, worker=settings.name)
+        if claimed is None:  # cancelled (or ended) since it was read: it never runs
+            return "nothing to do"
+        record = claimed
         dep_id = record.deployment_id or _find_deployment(store, record)
         if dep_id is not None:
             store.link_queued(queued, dep_id)

@@ -26,6 +26,8 @@ _Q = schema.queued_deployments
 QUEUED_STATUSES = ("queued", "waiting", "running", "done", "failed", "expired", "cancelled")
 OPEN_STATUSES = ("queued", "waiting", "running")
 """A queued deployment in one of these has not ended yet."""
+CANCELLABLE = ("queued", "waiting")
+"""A queued deployment no worker has taken yet: it may still be cancelled."""
 
 
 @dataclass(frozen=True)
@@ -130,13 +132,21 @@ class Queue(StoreBase):
                 out[str(status)] = (int(n), oldest)
         return out
 
-    def _change(self, id: int, event: str, data: JsonDict, **values: Any) -> QueuedRecord:
+    def _change(
+        self, id: int, event: str, data: JsonDict, *, only: tuple[str, ...] = OPEN_STATUSES,
+        **values: Any,
+    ) -> QueuedRecord | None:
+        """Change queued deployment ``id`` if its status is one of ``only`` (one UPDATE,
+        so a cancel and a claim racing each other cannot both win); None when it is not."""
         with self._write_conn() as conn:
             done = conn.execute(
-                update(_Q).where(_Q.c.id == id).values(**values).returning(*_Q.c)
+                update(_Q).where(_Q.c.id == id, _Q.c.status.in_(only))
+                .values(**values).returning(*_Q.c)
             ).first()
             if done is None:
-                raise StoreError(f"there is no queued deployment {id}")
+                if conn.execute(select(_Q.c.id).where(_Q.c.id == id)).first() is None:
+                    raise StoreError(f"there is no queued deployment {id}")
+                return None
             self._append_conn(conn, event, {"queued": id, **data},
                               deployment_id=values.get("deployment_id") or done.deployment_id)
         return _record(done)
@@ -146,16 +156,28 @@ class Queue(StoreBase):
         with self._write_conn() as conn:
             conn.execute(update(_Q).where(_Q.c.id == id).values(job_id=job_id))
 
-    def claim_queued(self, id: int, *, worker: str) -> QueuedRecord:
-        """A worker starts (or takes over) queued deployment ``id``."""
-        current = self.get_queued(id)
-        if current is None:
-            raise StoreError(f"there is no queued deployment {id}")
-        return self._change(
-            id, "queue.claimed", {"worker": worker, "takeover": current.worker is not None},
-            status="running", worker=worker, waiting=None,
-            started_at=current.started_at or self._now(),
-        )
+    def claim_queued(self, id: int, *, worker: str) -> QueuedRecord | None:
+        """A worker starts (or takes over) queued deployment ``id``; None when it has ended
+        meanwhile (cancelled before it started: it never runs)."""
+        with self._write_conn() as conn:
+            current = conn.execute(
+                select(_Q.c.worker, _Q.c.started_at).where(
+                    _Q.c.id == id, _Q.c.status.in_(OPEN_STATUSES)).with_for_update()
+            ).first()
+            if current is None:
+                if conn.execute(select(_Q.c.id).where(_Q.c.id == id)).first() is None:
+                    raise StoreError(f"there is no queued deployment {id}")
+                return None
+            done = conn.execute(
+                update(_Q).where(_Q.c.id == id).values(
+                    status="running", worker=worker, waiting=None,
+                    started_at=current.started_at or self._now(),
+                ).returning(*_Q.c)
+            ).one()
+            self._append_conn(conn, "queue.claimed", {
+                "queued": id, "worker": worker, "takeover": current.worker is not None,
+            }, deployment_id=done.deployment_id)
+        return _record(done)
 
     def link_queued(self, id: int, deployment_id: int) -> None:
         """The deployment queued deployment ``id`` became (once, the first time it is known)."""
@@ -168,10 +190,11 @@ class Queue(StoreBase):
                 self._append_conn(conn, "queue.started", {"queued": id},
                                   deployment_id=deployment_id)
 
-    def wait_queued(self, id: int, *, reason: str) -> QueuedRecord:
-        """Queued deployment ``id`` waits for policy to allow it (``--when-allowed``)."""
-        return self._change(id, "queue.waiting", {"reason": reason}, status="waiting",
-                            waiting=reason, worker=None)
+    def wait_queued(self, id: int, *, reason: str) -> QueuedRecord | None:
+        """Queued deployment ``id`` waits for policy to allow it (``--when-allowed``);
+        None when it is no longer waiting (cancelled meanwhile)."""
+        return self._change(id, "queue.waiting", {"reason": reason}, only=("waiting",),
+                            status="waiting", waiting=reason, worker=None)
 
     def end_queued(self, id: int, status: str, *, detail: str) -> QueuedRecord:
         """End queued deployment ``id``: ``done`` (its deployment ended, whatever its
@@ -193,9 +216,25 @@ class Queue(StoreBase):
                               deployment_id=done.deployment_id)
         return _record(done)
 
-    def ready_queued(self, id: int) -> QueuedRecord:
-        """A ``--when-allowed`` deployment that policy now allows: queued to run."""
-        return self._change(id, "queue.allowed", {}, status="queued", waiting=None, worker=None)
+    def ready_queued(self, id: int) -> QueuedRecord | None:
+        """A ``--when-allowed`` deployment that policy now allows: queued to run (None
+        when it is no longer waiting: cancelled meanwhile)."""
+        return self._change(id, "queue.allowed", {}, only=("waiting",), status="queued",
+                            waiting=None, worker=None)
+
+    def cancel_queued(self, id: int, *, by: str) -> tuple[QueuedRecord, bool]:
+        """Cancel queued deployment ``id`` before a worker starts it: one UPDATE … WHERE
+        status IN ('queued', 'waiting'), so a worker that claimed it first wins. Returns
+        the row as it is now, and whether this call cancelled it."""
+        detail = f"cancelled by {by} before it started"
+        done = self._change(id, "queue.cancelled", {"detail": detail, "by": by},
+                            only=CANCELLABLE, status="cancelled", detail=detail,
+                            finished_at=self._now(), waiting=None)
+        if done is not None:
+            return done, True
+        found = self.get_queued(id)
+        assert found is not None  # _change raised StoreError otherwise
+        return found, False
 
     def expire_lease(self, environment: str, *, deployment_id: int, holder: str) -> bool:
         """Hand a lease back (graceful shutdown): it expires now, so another worker's

@@ -10,7 +10,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from releasegate.identity import Actor
-from releasegate.service import browse, calendar, deployments, explain, metrics, records, show
+from releasegate.service import (
+    browse,
+    calendar,
+    deployments,
+    explain,
+    metrics,
+    queue_board,
+    records,
+    show,
+)
 from releasegate.service.workspace import Workspace
 from releasegate.web.answer import answer
 from releasegate.web.schemas import DeploymentPage
@@ -139,6 +148,19 @@ def policy_explain(
     when = explain.parse_time(at, "at") if at is not None else None
     verdict = explain.explain(ws, actor, environment, at=when, version=version, kind=kind)
     return {**verdict.record, "explanation": verdict.decision.explain()}
+
+
+@router.get("/queue")
+def list_queue(
+    request: Request, actor: Caller, environment: str | None = None,
+    include_ended: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[Json]:
+    """Team mode's queued deployments, newest first: queued (``behind`` which), waiting
+    for policy (``waiting``: why; ``next_decision_at``; ``not_after``: ``--until``),
+    running (``worker``, ``deployment_id``); ended ones too with ``include_ended``."""
+    ws = state_of(request).workspace
+    return queue_board.board(ws, actor, environment=environment,
+                             open_only=not include_ended, limit=limit)
 
 
 @router.get("/freezes")

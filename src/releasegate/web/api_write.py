@@ -1,4 +1,5 @@
-"""``/api/v1`` routes that act: deploy, rollback, cancel, sign-offs, the calendar.
+"""``/api/v1`` routes that act: deploy, rollback, cancel (a deployment, a queued one),
+sign-offs, the calendar.
 
 Each calls one use case with the token's actor: who may do what is decided there, as on
 the command line. Deployments and rollbacks run in the server's process (no workers:
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from releasegate.identity import Actor
-from releasegate.service import calendar, deployments, queue, signoffs
+from releasegate.service import calendar, deployments, queue, queue_cancel, signoffs
 from releasegate.service.results import Outcome
 from releasegate.service.workspace import Workspace
 from releasegate.web.launch import Launch, launch
@@ -149,6 +150,12 @@ async def rollback(request: Request, actor: Caller, body: RollbackBody) -> JSONR
 def cancel(request: Request, actor: Caller, id: int) -> Json:
     """Cancel a deployment that is waiting."""
     return deployments.cancel(state_of(request).workspace, actor, id).to_json()
+
+
+@router.post("/queue/{id}/cancel")
+def cancel_queued(request: Request, actor: Caller, id: int) -> Json:
+    """Cancel a queued deployment before a worker starts it (409 when a worker was first)."""
+    return queue_cancel.cancel(state_of(request).workspace, actor, id).to_json()
 
 
 @router.post("/approvals", status_code=201)

@@ -13,7 +13,16 @@ from fastapi.templating import Jinja2Templates
 
 from releasegate.errors import IdentityError, ReleasegateError
 from releasegate.identity import Actor
-from releasegate.service import browse, dashboard, metrics, records, show, signoffs, tokens
+from releasegate.service import (
+    browse,
+    dashboard,
+    metrics,
+    queue_cancel,
+    records,
+    show,
+    signoffs,
+    tokens,
+)
 from releasegate.web import session, views
 from releasegate.web.errors import status_of
 from releasegate.web.sse import event_stream
@@ -295,3 +304,19 @@ def approve_version(
     except ReleasegateError as exc:
         return _refused(request, actor, exc)
     return _render(request, "done.html", actor, text=done.text)
+
+
+@router.post("/queue/{id}/cancel")
+def cancel_queued(request: Request, id: int, csrf: Optional = None) -> Response:
+    """Cancel a queued deployment before a worker starts it, from the matrix."""
+    actor = session.page_actor(request)
+    if actor is None:
+        return _to_login(request)
+    try:
+        session.check_csrf(request, csrf)
+        done = queue_cancel.cancel(state_of(request).workspace, actor, id)
+    except ReleasegateError as exc:
+        return _refused(request, actor, exc)
+    r = done.record
+    what = f"{r.version} → {r.environment}" if r.version else f"{r.action} {r.environment}"
+    return _render(request, "done.html", actor, text=f"q{id} ({what}) cancelled: it will not run.")

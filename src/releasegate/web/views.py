@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from releasegate.identity import Actor, may
-from releasegate.service import browse, explain, records
+from releasegate.service import browse, explain, queue_board, records
 from releasegate.service.workspace import Workspace
 
 ACTIVE = ("pending", "running", "rolling_back", "interrupted")
@@ -34,6 +34,8 @@ class Tile:
     approve_roles: list[str] = field(default_factory=list)
     """The roles the signed-in person may approve a version of this environment in."""
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)
+    queued: list[dict[str, Any]] = field(default_factory=list)
+    """Team mode: this environment's queued deployments that have not ended, oldest first."""
 
 
 @dataclass
@@ -41,6 +43,12 @@ class Matrix:
     versions: list[str]
     tiles: list[Tile]
     deploying: list[dict[str, Any]]
+    queue: list[dict[str, Any]] = field(default_factory=list)
+    """Team mode: queued deployments not yet a deployment here (queued, waiting, starting
+    on a worker), oldest first."""
+    on_worker: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Deployment id → the queued deployment a worker runs it for."""
+    may_cancel: bool = False
 
 
 def matrix(ws: Workspace, actor: Actor) -> Matrix:
@@ -69,7 +77,24 @@ def matrix(ws: Workspace, actor: Actor) -> Matrix:
         tile.approve_roles = _approver_roles(ws, actor, row.environment)
         tiles.append(tile)
     _promotions(ws, tiles)
-    return Matrix(versions, tiles, [d for d in recent if d["status"] in ACTIVE])
+    found = Matrix(versions, tiles, [d for d in recent if d["status"] in ACTIVE])
+    _queue(ws, actor, found)
+    return found
+
+
+def _queue(ws: Workspace, actor: Actor, found: Matrix) -> None:
+    """Team mode's queue on the matrix: what waits (and why), what a worker runs."""
+    board = list(reversed(queue_board.board_or_empty(ws, actor)))
+    by_env = {t.name: t for t in found.tiles}
+    active = {d["id"] for d in found.deploying}
+    for q in board:
+        if q["environment"] in by_env:
+            by_env[q["environment"]].queued.append(q)
+        if q["deployment_id"] in active:
+            found.on_worker[q["deployment_id"]] = q
+        else:
+            found.queue.append(q)
+    found.may_cancel = bool(board) and may(ws.config, actor, "cancel")
 
 
 def _promotions(ws: Workspace, tiles: list[Tile]) -> None:
