@@ -111,8 +111,12 @@ def test_a_waiting_deployment_is_cancelled_before_policy_allows_it(team: Team) -
                             end=now + timedelta(seconds=6), reason="release party")
     finally:
         ws.close()
-    id = team.enqueue("staging", "1.0.0", when_allowed=True)
+    until = now + timedelta(hours=1)
+    id = team.enqueue("staging", "1.0.0", when_allowed=True, until=until)
     assert team.queued(id).status == "waiting"
+    status = team.cli("status").stdout
+    assert f"q{id} deploy staging 1.0.0: waiting — staging: deployment blocked by policy" in status
+    assert f"; expires at {until:%Y-%m-%d %H:%M} UTC" in status
     team.start_worker("a")
     done = team.cli("--json", "cancel", f"q{id}")
     assert done.returncode == 0, done.stderr

@@ -97,8 +97,11 @@ def queued_line(q: Mapping[str, object]) -> str:
     dep = f", deployment {q['deployment_id']}" if q.get("deployment_id") else ""
     why = f" — {q['waiting']}" if q.get("waiting") else ""
     where = f" on {q['worker']}" if q.get("worker") and q.get("status") == "running" else ""
+    until = q.get("not_after")
+    expires = (f"; expires at {str(until)[:16].replace('T', ' ')} UTC"
+               if until and q.get("status") == "waiting" else "")
     return (f"q{q['id']} {q['action']} {q['environment']} {q['version'] or ''}: "
-            f"{q['status']}{where}{dep}{why}")
+            f"{q['status']}{where}{dep}{why}{expires}")
 
 
 def queued_now(g: Globals, env: str | None) -> list[QueuedRecord]:
