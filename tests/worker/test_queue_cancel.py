@@ -163,3 +163,44 @@ def test_a_cancel_racing_a_worker_s_claim_loses_to_the_claim_committed_first(tea
         assert ws.store.claim_queued(other, worker="w2") is None  # cancelled first: never runs
     finally:
         ws.close()
+
+
+def test_a_deployment_held_by_a_terminal_deploy_is_queued_again_and_can_be_cancelled(team: Team) -> None:
+    """A worker took the job but the environment is held (a deploy in a terminal): the
+    queued deployment goes back to ``queued``, says why, and may still be cancelled."""
+    import subprocess
+    import sys
+
+    slow = sleep_step("slow", 6) + "      - {id: release, uses: target}\n"
+    team.write(environment("staging", team.out, deploy=slow))
+    terminal = subprocess.Popen(
+        [sys.executable, "-m", "releasegate", "-c", str(team.config), "deploy", "staging", "0.9.0", "--yes"],
+        cwd=team.root, env=team.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        ws = team.ws()
+        try:
+            wait_for("the terminal deploy to hold staging", lambda: ws.store.get_lock("staging"))
+        finally:
+            ws.close()
+        id = team.enqueue("staging", "1.0.0")
+        team.start_worker("a")
+        ws = team.ws()
+        try:
+            wait_for("the worker to find staging held", lambda: [
+                e for e in ws.store.list_events(types=("queue.requeued",)) if e.data["queued"] == id])
+        finally:
+            ws.close()
+        record = team.queued(id)
+        assert (record.status, record.worker) == ("queued", None)
+        assert "staging" in (record.waiting or "")
+        done = team.cli("cancel", f"q{id}")
+        assert done.returncode == 0, done.stderr
+        assert terminal.wait(timeout=60) == 0
+    finally:
+        if terminal.poll() is None:
+            terminal.kill()
+    job = team.queued(id).job_id
+    wait_for("the job to be over", lambda: _job_status(team, job) in (None, "cancelled"))
+    assert _deployed_versions(team) == ["0.9.0"]
+    assert (team.out / "live-staging").read_text().strip() == "0.9.0"

@@ -110,6 +110,7 @@ def run_queued(settings: WorkerSettings, queued: int) -> str:
             return "nothing to do"
         if record.not_after is not None and record.not_after <= datetime.now(UTC):
             return store.end_queued(queued, "expired", detail=_expired(record)).status
+        first = record.worker is None  # no worker may have started it before this one
         claimed = store.claim_queued(queued, worker=settings.name)
         if claimed is None:  # cancelled (or ended) since it was read: it never runs
             return "nothing to do"
@@ -127,7 +128,7 @@ def run_queued(settings: WorkerSettings, queued: int) -> str:
     finally:
         store.close()
     try:
-        return _run_in(settings, record, tree, dep_id)
+        return _run_in(settings, record, tree, dep_id, requeue=first and dep_id is None)
     finally:
         if not settings.keep_worktrees:
             remove(settings.cache, source(record), f"q{queued}")
@@ -154,7 +155,11 @@ def _find_deployment(store: object, record: QueuedRecord) -> int | None:
     return int(dep.id)
 
 
-def _run_in(settings: WorkerSettings, record: QueuedRecord, tree: Path, dep_id: int | None) -> str:
+def _run_in(settings: WorkerSettings, record: QueuedRecord, tree: Path, dep_id: int | None,
+            *, requeue: bool = False) -> str:
+    """Deploy (or resume) ``record`` in ``tree``. ``requeue``: no worker can have started
+    it before — held by another deployment, it goes back to ``queued`` (cancellable) while
+    its job waits to run again."""
     config_path = tree / record.config_path
     config_path.parent.mkdir(parents=True, exist_ok=True)
     config_path.write_text(record.config_text)  # the config as it was validated
@@ -167,6 +172,8 @@ def _run_in(settings: WorkerSettings, record: QueuedRecord, tree: Path, dep_id: 
         try:
             outcome = _drive(ws, actor, record, dep_id, reporter)
         except LockedError as exc:
+            if requeue:  # held before it started: queued (and cancellable) again
+                ws.store.requeue_queued(record.id, worker=settings.name, reason=str(exc))
             raise Retry(str(exc), after_s=min(settings.lease_ttl_s / 3, 5.0)) from None
         except PolicyDenied as exc:
             return ws.store.end_queued(record.id, "failed", detail=f"blocked: {exc}").status

@@ -179,6 +179,23 @@ class Queue(StoreBase):
             }, deployment_id=done.deployment_id)
         return _record(done)
 
+    def requeue_queued(self, id: int, *, worker: str, reason: str) -> bool:
+        """A worker that claimed queued deployment ``id`` could not start it (the
+        environment is held): it is ``queued`` again — so it may still be cancelled — until
+        its job runs again. Only while it has not become a deployment, and only by the
+        worker that claimed it."""
+        with self._write_conn() as conn:
+            done = conn.execute(
+                update(_Q).where(
+                    _Q.c.id == id, _Q.c.status == "running", _Q.c.worker == worker,
+                    _Q.c.deployment_id.is_(None),
+                ).values(status="queued", worker=None, waiting=reason)
+            ).rowcount
+            if done:
+                self._append_conn(conn, "queue.requeued",
+                                  {"queued": id, "worker": worker, "reason": reason})
+        return bool(done)
+
     def link_queued(self, id: int, deployment_id: int) -> None:
         """The deployment queued deployment ``id`` became (once, the first time it is known)."""
         with self._write_conn() as conn:
