@@ -75,7 +75,9 @@ def survivors(deployment_id: int, *, host_marker: str = "") -> list[tuple[int, s
     ``deployment_id`` started — whether it stayed in the step's process group or left it
     with ``setsid`` or a double fork: each step's processes inherit
     ``RELEASEGATE_DEPLOYMENT_ID`` and ``RELEASEGATE_STEP`` (a process that scrubs its
-    environment is not found). Read from ``/proc/*/environ``: this user's processes only."""
+    environment is not found). ``host_marker`` (``NAME=value``) narrows it to processes that
+    also carry that variable — the run's own ``RELEASEGATE_RUN``, since another store's
+    deployment may have the same id. Read from ``/proc/*/environ``: this user's processes only."""
     wanted = f"RELEASEGATE_DEPLOYMENT_ID={deployment_id}".encode()
     found: list[tuple[int, str, str]] = []
     for entry in os.listdir("/proc"):

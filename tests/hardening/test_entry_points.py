@@ -138,3 +138,25 @@ def test_a_setsid_child_of_a_step_is_named_when_the_deployment_ends(tmp_path: Pa
         assert "(started by step escapes)" in shown.stdout
     finally:
         subprocess.run(["pkill", "-f", "^sleep 301$"], check=False)
+
+
+def test_a_process_of_another_stores_deployment_with_the_same_id_is_not_named(tmp_path: Path) -> None:
+    # Two workspaces on one machine both have a deployment 1; the first leaves a daemon.
+    first, second = tmp_path / "first", tmp_path / "second"
+    for ws, run in ((first, "setsid sleep 302 > /dev/null 2>&1 < /dev/null & echo started"),
+                    (second, "echo nothing left")):
+        ws.mkdir()
+        (ws / "releasegate.yaml").write_text(
+            "project: t\nenvironments:\n  staging:\n    gates:\n"
+            f"      - {{id: step, uses: command, with: {{run: [sh, -c, '{run}']}}}}\n"
+        )
+    try:
+        left = rg(first, "--json", "check", "staging", "1.0")
+        assert left.returncode == 0, left.stderr
+        assert '"deployment.left_running"' in left.stdout  # the daemon still runs
+        clean = rg(second, "--json", "check", "staging", "1.0")
+        assert clean.returncode == 0, clean.stderr
+        assert '"deployment_id": 1' in clean.stdout or '"id": 1' in clean.stdout
+        assert '"deployment.left_running"' not in clean.stdout, clean.stdout
+    finally:
+        subprocess.run(["pkill", "-f", "^sleep 302$"], check=False)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -54,6 +55,9 @@ class Runtime:
     token: int | None = None
     """The fencing token of that lease: every write of this run carries it, and the store
     refuses it once another process has taken the lease over."""
+    run: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """This run's own id (``RELEASEGATE_RUN``): deployment ids repeat across stores on one
+    machine, so what a step left running is matched by it, never by the id alone."""
 
     def context(self, step_id: str, release: Release | None = None) -> StepContext:
         """The context of one step; ``release`` replaces the plan's (rollback steps see
@@ -74,6 +78,7 @@ class Runtime:
             "RELEASEGATE_URL": self.env.url or "",
             "RELEASEGATE_FENCE_TOKEN": "" if self.token is None else str(self.token),
             "RELEASEGATE_STEP": step_id,
+            "RELEASEGATE_RUN": self.run,
         }
         return StepContext(
             release=release,
