@@ -127,7 +127,8 @@ def _left_running(rt: Runtime) -> None:
     from releasegate.leftovers import survivors
 
     targets = {s.id for s in rt.plan.all_steps() if s.uses == TARGET_STEP}
-    left = [(pid, step, cmd) for pid, step, cmd in survivors(rt.deployment_id, host_marker=f"RELEASEGATE_RUN={rt.run}") if step not in targets]
+    mine = survivors(rt.deployment_id, host_marker=f"RELEASEGATE_RUN={rt.run}")
+    left = [(pid, step, cmd) for pid, step, cmd in mine if step not in targets]
     if not left:
         return
     data: dict[str, JsonValue] = {
