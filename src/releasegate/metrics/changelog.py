@@ -12,7 +12,7 @@ _SECTION_TAGS = {"Added": "Feature", "Changed": "Enhancement", "Fixed": "Fix",
 
 def changelog_entry(text: str, version: str) -> str | None:
     """The body of ``version``'s entry in a Keep-a-Changelog style file (None if absent)."""
-    heading = re.compile(rf"^##\s*\[?v?{re.escape(version)}\]?(\s|$)", re.M)
+    heading = re.compile(rf"^##\s*\[?v?{re.escape(version)}\]?(?=\s|$)", re.M)
     match = heading.search(text)
     if match is None:
         return None
