@@ -242,11 +242,7 @@ def demo(*, keep: bool) -> int:
     console = Console()
     ws = prepare()
     mocks, base = demo_mocks.start()
-    os.environ.update(mocks.env())
-    # notify: posts through apprise's generic JSON webhook, its keys renamed to Slack's
-    os.environ["SLACK_NOTIFY_URL"] = (
-        f"json://{base.removeprefix('http://')}{mocks.webhook_path}?:message=text&:channel=%23deployments"
-    )
+    os.environ.update(mocks.env())  # notify: and the notify steps post through apprise's json://
     ws.changes.append(f"Slack and the status page are a local server speaking their APIs ({base})")
     story = Story(console, ws, mocks)
     try:

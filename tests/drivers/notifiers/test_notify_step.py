@@ -68,12 +68,14 @@ def test_starting_goes_to_each_channel_and_is_recorded_without_the_url(
     assert got[0][1]["title"] == "🚀 Deploying 1.2.0 to production"
     assert "live now: 1.1.5" in got[0][1]["message"]
     evidence = result.evidence
-    assert evidence["receiver"] == "url" and evidence["channels"] == ["#deployments", "#qa"]
+    assert evidence["receiver"] == "url"
+    assert evidence["channels"] == ["#deployments", "#qa"]
     assert evidence["deliveries"] == [{"channel": "#deployments", "result": "sent"},
                                       {"channel": "#qa", "result": "sent"}]
     assert len(str(evidence["sha256"])) == 64
     recorded = json.dumps(evidence) + result.summary
-    assert receiver.token not in recorded and str(receiver.port) not in recorded
+    assert receiver.token not in recorded
+    assert str(receiver.port) not in recorded
 
 
 def test_a_named_route_and_the_announcement(tmp_path: Path, receiver: Receiver) -> None:
@@ -107,7 +109,8 @@ def test_a_refused_delivery_fails_or_warns(tmp_path: Path) -> None:
     assert not required.ok
     assert required.summary.startswith("1 of 1 deliveries refused")
     assert required.evidence["deliveries"][0]["result"] == "failed"  # type: ignore[index]
-    assert optional.ok and optional.summary.startswith("warning: 1 of 1 deliveries refused")
+    assert optional.ok
+    assert optional.summary.startswith("warning: 1 of 1 deliveries refused")
     for result in (required, optional):
         assert refusing.token not in result.summary + json.dumps(result.evidence)
 
@@ -117,7 +120,9 @@ def test_options_say_what_is_wrong(tmp_path: Path, receiver: Receiver) -> None:
         NotifyOptions.model_validate({"to": "x", "message": "starting", "template": "a.j2"})
     mailto = _run({"to": "mailto://u:p@example.invalid", "channels": ["#x"], "message": "starting"},
                   tmp_path, receiver)
-    assert not mailto.ok and "a mailto:// receiver has no channel" in mailto.summary
+    assert not mailto.ok
+    assert "a mailto:// receiver has no channel" in mailto.summary
     assert "u:p" not in mailto.summary
     no_records = _run({"to": "${env:HOOK}", "message": "announcement"}, tmp_path, receiver)
-    assert not no_records.ok and "only inside a deployment" in no_records.summary
+    assert not no_records.ok
+    assert "only inside a deployment" in no_records.summary
