@@ -226,6 +226,7 @@ def test_example_steps_tag_and_tell_everyone(mocks: MockServices, tmp_path: Path
     texts = [m.text for m in mocks.messages() if m.service == "slack"]
     assert texts[0].startswith("🚀 Deploying 1.2.0 to staging")
     assert "[Feature] Payment reconciliation" in texts[3]  # the stakeholders hear of the changes
+    assert "marks captured payments reconciled." in texts[3]  # a wrapped item, whole
     announcement = texts[-1]  # production's, from its own records
     for line in ("✅ Production Deployment Complete", "Version: v1.2.0", "Deployed: ",
                  "Downtime: None", "[Feature] Payment reconciliation", "✓ ", f"Service: {app.url}"):

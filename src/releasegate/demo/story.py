@@ -211,7 +211,7 @@ class Story:
     def _announcements(self) -> None:
         """What people were told (Slack and the status page, as the local server saw it)."""
         for m in self.mocks.messages()[self._told:]:
-            first = m.text.splitlines()[0] if m.text else ""
+            first = " — ".join([line.strip() for line in m.text.splitlines() if line.strip()][:2])
             to = " (to subscribers)" if m.subscribers_notified else ""
             self.say(f"{m.service} {m.where}{to}: {first}")
         self._told = len(self.mocks.messages())
