@@ -54,8 +54,8 @@ def test_demo_runs_the_story_end_to_end_and_cleans_up(tmp_path: Path) -> None:
         "notify-team: succeeded — told #deployments, #qa: 🚀 Deploying 1.2.0 to staging",
         "notify-internal: succeeded — told #announcements: 🚀 Deploying 1.2.0 to production",
         "slack #product: ✅ 1.2.0 is live on production — Deployment #4. Changes:",
-        "(in_progress) (to subscribers): Version 1.2.0 of CA Marketplace is live. What changes "
-        "for you: — - Payment reconciliation: payments get a `gatewayReference`",
+        "(to subscribers): Version 1.2.0 of CA Marketplace is live. What changes for you: — "
+        "- Payment reconciliation",
         "deployment-announcement: succeeded — told #announcements: ✅ Production Deployment Complete",
         "slack #announcements: ✅ Production Deployment Complete — Version: v1.2.0",
         "(completed): Deployment of 1.2.0 to production is complete.",
