@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import ClassVar, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import Field, JsonValue, model_validator
 
 from releasegate.config.types import Duration
@@ -36,7 +34,6 @@ BUILTIN: dict[str, str] = {
     "Deployment #{{ deployment }}.{% if changes %} Changes:\n"
     "{% for change in changes %}- {{ change }}\n{% endfor %}{% endif %}",
 }
-_ENV = SandboxedEnvironment(autoescape=False)
 _QUERY_CHANNEL = ("json", "jsons", "form", "forms", "xml", "xmls")
 _PATH_CHANNEL = ("slack", "discord")
 
@@ -129,10 +126,13 @@ def _compose(options: NotifyOptions, ctx: StepContext) -> tuple[str, str]:
             raise DriverError("message announcement: only inside a deployment (no records here)")
         text = ctx.records.announcement()
     else:
+        from jinja2 import TemplateError  # only when a message is rendered: loading a
+        from jinja2.sandbox import SandboxedEnvironment  # config imports neither
+
         source = BUILTIN[options.message] if options.message else _read(ctx.workdir / str(options.template))
         rel = ctx.release
         try:
-            text = _ENV.from_string(source).render(
+            text = SandboxedEnvironment(autoescape=False).from_string(source).render(
                 version=rel.version, environment=rel.environment, kind=rel.kind,
                 previous_version=rel.previous_version, deployment=ctx.deployment_id,
                 url=ctx.url or "", changes=_changes(ctx.workdir / options.changelog, rel.version),
