@@ -49,6 +49,16 @@ def test_demo_runs_the_story_end_to_end_and_cleans_up(tmp_path: Path) -> None:
         "deployment 5: rolled_back — ",  # 1.2.1 ...
         "chart of deployment 5 written to ",
         "chain intact",
+        # the checklist's messages are notify steps through notify: (apprise), and the
+        # customers' updates statuspage steps, all arriving at the local Slack and Statuspage
+        "notify-team: succeeded — told #deployments, #qa: 🚀 Deploying 1.2.0 to staging",
+        "notify-internal: succeeded — told #announcements: 🚀 Deploying 1.2.0 to production",
+        "slack #product: ✅ 1.2.0 is live on production — Deployment #4. Changes:",
+        "(to subscribers): Version 1.2.0 of CA Marketplace is live. What changes for you: — "
+        "- Payment reconciliation",
+        "deployment-announcement: succeeded — told #announcements: ✅ Production Deployment Complete",
+        "slack #announcements: ✅ Production Deployment Complete — Version: v1.2.0",
+        "(completed): Deployment of 1.2.0 to production is complete.",
     ):
         assert line in out, line
     # ... rolled back by its metrics against 1.2.0's, named in the record
@@ -73,7 +83,8 @@ def test_demo_runs_the_story_end_to_end_and_cleans_up(tmp_path: Path) -> None:
     assert _our_processes(workspace.group(1)) == []
     # the ending: what notify: told the team, the figures and the announcement, from the records
     ending = out[out.index("8. What the records say"):]
-    assert re.search(r"slack #deployments: Deployment #5 was rolled back: (rollback\.when trigger|verification failed)", ending), ending[:3000]
+    assert re.search(r"slack #deployments: ↩️ Rolled back: 1\.2\.1 to staging — Deployment #5 was rolled "
+                     r"back: (rollback\.when trigger|verification failed)", ending), ending[:3000]
     # a handful of runs: figures beside their targets, none graded (metrics.min_n is 10)
     assert re.search(r"Success rate\s+\d+\.\d%\s+> 95%\s+not enough data \(n=\d\)", ending)
     assert re.search(r"Change failure rate\s+\d+\.\d%\s+< 10%", ending)

@@ -211,7 +211,7 @@ def test_init_example_into_a_directory_copies_the_whole_example(
     code, out, _ = rg(capsys, "init", "--example", "camarketplace", str(workspace))
     assert code == 0
     assert out.startswith(f"wrote the camarketplace example to {workspace}, a git repository")
-    for name in ("releasegate.yaml", "checklist.md", "app", "versions/1.2.0", "scripts/notify.py",
+    for name in ("releasegate.yaml", "checklist.md", "app", "versions/1.2.0", "scripts/migrate.py",
                  "smoke", "tour.py", ".demo-origin.git"):
         assert (workspace / name).exists(), name
     status = subprocess.run(["git", "status", "--porcelain"], cwd=workspace,

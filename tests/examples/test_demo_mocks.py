@@ -1,4 +1,5 @@
-"""The demo's local Slack and Statuspage, and the example's notify.py talking to them."""
+"""The demo's local Slack and Statuspage, and the example's notify and statuspage steps
+talking to them."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ class FakeApp:
 # -- the server -----------------------------------------------------------------------------
 def test_slack_webhook_answers_ok_and_records_the_message(mocks: MockServices) -> None:
     body = json.dumps({"text": "hello", "channel": "#deployments"}).encode()
-    assert call(mocks.env()["SLACK_WEBHOOK_URL"], "POST", body) == (200, "ok")
+    assert call(mocks.webhook_url, "POST", body) == (200, "ok")
     assert [(m.service, m.where, m.text) for m in mocks.messages()] == [("slack", "#deployments", "hello")]
 
 
@@ -100,7 +101,7 @@ def test_slack_webhook_answers_ok_and_records_the_message(mocks: MockServices) -
 ])
 def test_slack_webhook_rejects_what_slack_rejects(mocks: MockServices, path: str, body: bytes,
                                                   answer: tuple[int, str]) -> None:
-    assert call(mocks.env()["SLACK_WEBHOOK_URL"] + path, "POST", body) == answer
+    assert call(mocks.webhook_url + path, "POST", body) == answer
     assert mocks.messages() == []
 
 
@@ -140,80 +141,12 @@ def test_stop_closes_the_port() -> None:
         urllib.request.urlopen(base + "/services/x", timeout=2)
 
 
-# -- notify.py against it ---------------------------------------------------------------------
-def notify(mocks: MockServices, tmp_path: Path, *args: str, version: str = "1.2.0",
-           environment: str = "production", url: str = "") -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""), **mocks.env(),
-        "RELEASEGATE_VERSION": version, "RELEASEGATE_ENVIRONMENT": environment,
-        "RELEASEGATE_KIND": "normal", "RELEASEGATE_DEPLOYMENT_ID": "7", "RELEASEGATE_URL": url,
-    }
-    return subprocess.run(
-        [sys.executable, str(EXAMPLE / "scripts" / "notify.py"), "--state-dir", str(tmp_path / "state"),
-         "--changelog", str(EXAMPLE / "CHANGELOG.md"), *args],
-        capture_output=True, text=True, env=env, timeout=30, check=False,
-    )
+def test_apprise_json_reaches_it_as_slack_would_be_reached(mocks: MockServices) -> None:
+    from releasegate.drivers.notifiers.apprise_send import destination, send_now
 
-
-def test_notify_posts_to_each_channel(mocks: MockServices, tmp_path: Path) -> None:
-    result = notify(mocks, tmp_path, "slack", "--channel", "#deployments", "--channel", "#qa",
-                    "--about", "starting", environment="staging")
-    assert result.returncode == 0, result.stderr
-    assert [m.where for m in mocks.messages()] == ["#deployments", "#qa"]
-    assert "v1.2.0" in mocks.messages()[0].text
-
-
-def test_notify_fails_when_slack_does_not_answer_ok(mocks: MockServices, tmp_path: Path) -> None:
-    mocks.fail_next(500, "rollup_error")
-    result = notify(mocks, tmp_path, "slack", "--channel", "#deployments", "--about", "deployed")
-    assert result.returncode == 1
-    assert "HTTP 500: rollup_error" in result.stderr
-    assert mocks.messages() == []
-
-
-def test_notify_never_prints_the_key_or_the_webhook(mocks: MockServices, tmp_path: Path) -> None:
-    runs = [
-        notify(mocks, tmp_path, "statuspage", "open"),
-        notify(mocks, tmp_path, "slack", "--channel", "#a", "--about", "starting"),
-        notify(mocks, tmp_path, "statuspage", "complete"),
-        notify(mocks, tmp_path, "statuspage", "complete"),  # nothing open any more: fails
-    ]
-    mocks.fail_next(401, '{"error": "Could not authenticate"}')
-    runs.append(notify(mocks, tmp_path, "statuspage", "open", version="9.9.9"))
-    assert [r.returncode for r in runs] == [0, 0, 0, 1, 1]
-    token = mocks.env()["SLACK_WEBHOOK_URL"].rsplit("/", 1)[1]
-    for result in runs:
-        assert mocks.api_key not in result.stdout + result.stderr
-        assert token not in result.stdout + result.stderr
-
-
-def test_customers_hear_only_of_user_facing_changes(mocks: MockServices, tmp_path: Path) -> None:
-    for version in ("1.1.5", "1.2.0"):
-        assert notify(mocks, tmp_path, "statuspage", "open", version=version).returncode == 0
-    quiet = notify(mocks, tmp_path, "statuspage", "customers", "--about", "changes", version="1.1.5")
-    told = notify(mocks, tmp_path, "statuspage", "customers", "--about", "changes", version="1.2.0")
-    assert quiet.returncode == told.returncode == 0
-    assert "customers not notified" in quiet.stdout
-    sent = [m for m in mocks.messages() if m.subscribers_notified]
-    assert len(sent) == 1
-    assert "Payment reconciliation" in sent[0].text
-    assert "0002_payment_reconciliation" not in sent[0].text  # migrations are not for customers
-
-
-def test_announcement_asks_the_live_service_first(mocks: MockServices, tmp_path: Path) -> None:
-    with FakeApp("1.2.0") as app:
-        good = notify(mocks, tmp_path, "slack", "--channel", "#announcements", "--about",
-                      "announcement", url=app.url)
-        app.version = "1.1.5"  # rolled back meanwhile
-        wrong = notify(mocks, tmp_path, "slack", "--channel", "#announcements", "--about",
-                       "announcement", url=app.url)
-    assert good.returncode == 0, good.stderr
-    assert wrong.returncode == 1
-    assert "says 1.1.5, expected 1.2.0" in wrong.stderr
-    [posted] = mocks.messages()
-    for line in ("Version: v1.2.0", "Deployed: ", "Duration: ", "Downtime: None",
-                 "[Added] Payment reconciliation", "✓ Version 1.2.0 serving"):
-        assert line in posted.text
+    send_now(destination(mocks.env()["SLACK_NOTIFY_URL"]), title="Deploying 1.2.0", body="now",
+             timeout=5)
+    assert [(m.where, m.text) for m in mocks.messages()] == [("#deployments", "Deploying 1.2.0\nnow")]
 
 
 # -- the example's own steps, run by releasegate ------------------------------------------------
@@ -233,16 +166,15 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def workspace(tmp_path: Path, url: str) -> Path:
-    """The example's scripts and changelog in a git repository with a bare origin, and a
-    config holding the example's communication and tag steps exactly as written there."""
+    """The example's changelog in a git repository with a bare origin, and a
+    config holding the example's notify: route, communication and tag steps exactly as
+    written there."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe")
     example = yaml.load((EXAMPLE / "releasegate.yaml").read_text(encoding="utf-8"))
     ws = tmp_path / "ws"
     ws.mkdir()
-    (ws / "scripts").mkdir()
-    (ws / "scripts" / "notify.py").write_bytes((EXAMPLE / "scripts" / "notify.py").read_bytes())
     (ws / "CHANGELOG.md").write_bytes((EXAMPLE / "CHANGELOG.md").read_bytes())
     (ws / ".gitignore").write_text(".releasegate/\n", encoding="utf-8")
     envs: dict[str, Any] = {}
@@ -253,7 +185,7 @@ def workspace(tmp_path: Path, url: str) -> Path:
             env[phase] = [{k: v for k, v in steps[i].items() if k != "checklist"} for i in ids]
         envs[name] = env
     with (ws / "releasegate.yaml").open("w", encoding="utf-8") as fh:
-        yaml.dump({"project": "camarketplace", "environments": envs}, fh)
+        yaml.dump({"project": "camarketplace", "notify": example["notify"], "environments": envs}, fh)
     git(ws, "init", "-q", "-b", "main")
     git(ws, "-c", "user.name=Demo", "-c", "user.email=demo@example.com", "add", ".")
     git(ws, "-c", "user.name=Demo", "-c", "user.email=demo@example.com", "commit", "-q", "-m", "1.2.0")
@@ -268,7 +200,7 @@ def test_example_steps_tag_and_tell_everyone(mocks: MockServices, tmp_path: Path
     with FakeApp("1.2.0") as app:
         ws = workspace(tmp_path, app.url)
         env = {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-               "HOME": str(tmp_path), **mocks.env(),
+               "HOME": str(tmp_path), **mocks.env(), "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
                "RELEASEGATE_DATABASE_URL": f"sqlite:///{tmp_path}/state.db"}
         for args in (["staging", "1.2.0"], ["production", "1.2.0", "--kind", "major"]):
             result = subprocess.run(
@@ -290,3 +222,13 @@ def test_example_steps_tag_and_tell_everyone(mocks: MockServices, tmp_path: Path
     assert len(told) == 2  # the downtime of a major release, then its user-facing changes
     assert "maintenance page" in told[0]
     assert "Payment reconciliation" in told[1]
+    assert "0002_payment_reconciliation" not in told[1]  # migrations are not for customers
+    texts = [m.text for m in mocks.messages() if m.service == "slack"]
+    assert texts[0].startswith("🚀 Deploying 1.2.0 to staging")
+    assert "[Feature] Payment reconciliation" in texts[3]  # the stakeholders hear of the changes
+    assert "marks captured payments reconciled." in texts[3]  # a wrapped item, whole
+    announcement = texts[-1]  # production's, from its own records
+    for line in ("✅ Production Deployment Complete", "Version: v1.2.0", "Deployed: ",
+                 "Downtime: None", "[Feature] Payment reconciliation", "✓ ", f"Service: {app.url}"):
+        assert line in announcement, line
+    assert "Duration: unknown" not in announcement

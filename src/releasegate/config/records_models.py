@@ -174,6 +174,9 @@ EVENTS = (
 class NotifyRoute(Model):
     """``notify:`` — a channel (Slack, Teams, Mattermost, email, a webhook…) and its events."""
 
+    name: str | None = Field(None, description="What the `notify` step calls this route "
+                             "(`to: NAME`); optional.")
+
     url: str = Field(description="An apprise URL (slack://, mmost://, json://, mailto://…); "
                      "usually a secret reference. Never printed.")
     on: StrList = Field(

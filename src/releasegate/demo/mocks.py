@@ -1,10 +1,14 @@
 """Local stand-ins for Slack and the status page, for ``releasegate demo``.
 
 One threaded HTTP server on 127.0.0.1 speaks two documented protocols, so the example's
-``scripts/notify.py`` runs unchanged against it or against the real services:
+``notify:`` route, ``notify`` and ``statuspage`` steps run unchanged against it or against
+the real services:
 
 * **Slack incoming webhooks**: ``POST /services/T…/B…/TOKEN`` with JSON
-  ``{"text": …, "channel": …}`` (or a form field ``payload``) answers ``200 ok``; bad JSON
+  ``{"text": …, "channel": …}`` (or a form field ``payload``) answers ``200 ok``. apprise's
+  generic ``json://`` webhook reaches it with its keys renamed to Slack's
+  (``?:message=text&:channel=%23deployments``); the ``title`` it sends as well (Slack
+  ignores unknown keys) is kept as the message's first line. Bad JSON
   answers ``400 invalid_payload``, a message without text ``400 no_text``, another path
   ``404 no_service``.
 * **Atlassian Statuspage REST API v1**, the incident endpoints:
@@ -72,10 +76,17 @@ class MockServices:
         """``http://127.0.0.1:PORT``."""
         return f"http://127.0.0.1:{self._http.server_address[1]}"
 
+    @property
+    def webhook_url(self) -> str:
+        """The Slack incoming webhook's URL (it holds the token: a secret)."""
+        return self.base_url + self.webhook_path
+
     def env(self) -> dict[str, str]:
-        """The variables ``scripts/notify.py`` reads, pointed at this server."""
+        """The variables the example's config reads, pointed at this server: the apprise
+        URL of its ``notify:`` route and the status page's."""
+        host = self.base_url.removeprefix("http://")
         return {
-            "SLACK_WEBHOOK_URL": self.base_url + self.webhook_path,
+            "SLACK_NOTIFY_URL": f"json://{host}{self.webhook_path}?:message=text&:channel=%23deployments",
             "STATUSPAGE_PAGE_URL": f"{self.base_url}/v1/pages/{self.page_id}",
             "STATUSPAGE_API_KEY": self.api_key,
         }
@@ -195,6 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(text, str) or not text.strip():
             self._send(400, "no_text")
             return
+        title = payload.get("title")
+        if isinstance(title, str) and title.strip():
+            text = f"{title.strip()}\n{text}"
         channel = payload.get("channel")
         where = channel if isinstance(channel, str) and channel else "#default"
         self.services._record(Message("slack", where, text))

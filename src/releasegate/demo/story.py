@@ -211,7 +211,7 @@ class Story:
     def _announcements(self) -> None:
         """What people were told (Slack and the status page, as the local server saw it)."""
         for m in self.mocks.messages()[self._told:]:
-            first = m.text.splitlines()[0] if m.text else ""
+            first = " — ".join([line.strip() for line in m.text.splitlines() if line.strip()][:2])
             to = " (to subscribers)" if m.subscribers_notified else ""
             self.say(f"{m.service} {m.where}{to}: {first}")
         self._told = len(self.mocks.messages())
@@ -242,11 +242,7 @@ def demo(*, keep: bool) -> int:
     console = Console()
     ws = prepare()
     mocks, base = demo_mocks.start()
-    os.environ.update(mocks.env())
-    # notify: posts through apprise's generic JSON webhook, its keys renamed to Slack's
-    os.environ["SLACK_NOTIFY_URL"] = (
-        f"json://{base.removeprefix('http://')}{mocks.webhook_path}?:message=text&:channel=%23deployments"
-    )
+    os.environ.update(mocks.env())  # notify: and the notify steps post through apprise's json://
     ws.changes.append(f"Slack and the status page are a local server speaking their APIs ({base})")
     story = Story(console, ws, mocks)
     try:

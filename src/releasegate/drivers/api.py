@@ -92,6 +92,21 @@ class Facts(Protocol):
         ...
 
 
+class Records(Protocol):
+    """What the ``notify`` step reads of the config and the deployment's records: a
+    driver never opens the store or the config itself."""
+
+    def receiver(self, name: str) -> str | None:
+        """The URL (a secret reference, unresolved) of the ``notify:`` route ``name``."""
+        ...
+
+    def announcement(self) -> str:
+        """The deployment's announcement from its records so far, in the config's
+        ``announcement.template`` (else the built-in text); still running counts as
+        deployed now."""
+        ...
+
+
 @dataclass(frozen=True)
 class BackupInfo:
     id: int
@@ -129,6 +144,8 @@ class StepContext:
     progress: Progress
     env: Mapping[str, str] = field(default_factory=dict)
     """Extra environment variables for commands (RELEASEGATE_VERSION, ...)."""
+    records: Records | None = None
+    """The config's receivers and the announcement (None outside a deployment)."""
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ BUILTINS: tuple[tuple[DriverKind, str, str, str], ...] = (
     ("step", "maintenance", f"{_CHECKS}.maintenance", "Maintenance"),
     ("step", "confirm", f"{_CHECKS}.confirm", "Confirm"),
     ("step", "statuspage", f"{_CHECKS}.statuspage", "Statuspage"),
+    ("step", "notify", f"{_CHECKS}.notify", "Notify"),
     ("step", "coverage", f"{_CHECKS}.coverage", "Coverage"),
     ("step", "checklist-sync", f"{_CHECKS}.checklist_sync", "ChecklistSync"),
     ("step", "github-review", f"{_CHECKS}.github_review", "GitHubReview"),

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from releasegate.config.models import Config
 from releasegate.drivers.api import BackupInfo, ConfirmationInfo
 from releasegate.store.api import Store
 
@@ -52,3 +57,38 @@ class StoreFacts:
             if c.item == item:
                 return ConfirmationInfo(item=c.item, user=c.user, at=c.created_at.timestamp(), note=c.note)
         return None
+
+
+class DeploymentRecords:
+    """The :class:`~releasegate.drivers.api.Records` of one running deployment."""
+
+    def __init__(self, config: Config, store: Store, deployment_id: int, workdir: Path) -> None:
+        self._config, self._store = config, store
+        self._deployment_id, self._workdir = deployment_id, workdir
+
+    def receiver(self, name: str) -> str | None:
+        for route in self._config.notify:
+            if route.name == name:
+                return route.url
+        return None
+
+    def announcement(self) -> str:
+        from releasegate.drivers.notifiers.messages import load_template
+        from releasegate.metrics.announcement import announcement_facts, render_announcement
+
+        settings = self._config.announcement
+        dep = self._store.get_deployment(self._deployment_id)
+        env = self._config.environments.get(dep.environment) if dep else None
+        links = {"Service": env.url} if env is not None and env.url else {}
+        links.update(settings.links)
+        template = load_template(self._workdir / settings.template) if settings.template else None
+        with self._store.sql_engine.connect() as conn:
+            facts = announcement_facts(conn, self._deployment_id, links=links)
+        if facts.status == "running":  # a post step announces what has just gone live
+            now = datetime.now(UTC)
+            started = dep.started_at if dep is not None else None
+            if started is not None and started.tzinfo is None:
+                started = started.replace(tzinfo=UTC)  # SQLite keeps UTC without an offset
+            facts = replace(facts, status="succeeded", deployed_at=now,
+                            duration_s=(now - started).total_seconds() if started else None)
+        return render_announcement(facts, template)

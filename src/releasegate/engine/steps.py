@@ -25,7 +25,7 @@ from releasegate.drivers.api import (
     StepContext,
     StepResult,
 )
-from releasegate.engine.facts import StoreFacts
+from releasegate.engine.facts import DeploymentRecords, StoreFacts
 from releasegate.engine.plan import TARGET_STEP, Plan, PlannedStep
 from releasegate.engine.report import Reporter
 from releasegate.errors import ReleasegateError
@@ -90,6 +90,7 @@ class Runtime:
             facts=StoreFacts(self.store, self.deployment_id),
             progress=progress,
             env=env,
+            records=DeploymentRecords(self.config, self.store, self.deployment_id, self.workdir),
         )
 
 

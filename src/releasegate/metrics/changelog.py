@@ -12,7 +12,7 @@ _SECTION_TAGS = {"Added": "Feature", "Changed": "Enhancement", "Fixed": "Fix",
 
 def changelog_entry(text: str, version: str) -> str | None:
     """The body of ``version``'s entry in a Keep-a-Changelog style file (None if absent)."""
-    heading = re.compile(rf"^##\s*\[?v?{re.escape(version)}\]?(\s|$)", re.M)
+    heading = re.compile(rf"^##\s*\[?v?{re.escape(version)}\]?(?=\s|$)", re.M)
     match = heading.search(text)
     if match is None:
         return None
@@ -22,14 +22,20 @@ def changelog_entry(text: str, version: str) -> str | None:
 
 
 def entry_changes(entry: str) -> list[str]:
-    """``[Feature] text`` for each bullet of a changelog entry (first sentence)."""
-    found: list[str] = []
+    """``[Feature] text`` for each bullet of a changelog entry (its first sentence; a
+    bullet wrapped over indented lines is one item)."""
+    items: list[tuple[str, str]] = []
     section = ""
+    inside = False
     for line in entry.splitlines():
         if line.startswith("### "):
-            section = line[4:].strip()
+            section, inside = line[4:].strip(), False
         elif re.match(r"^\s*[-*]\s", line):
-            text = re.split(r"(?<=\.)\s", line.strip()[2:].replace("**", ""), maxsplit=1)[0]
-            tag = _SECTION_TAGS.get(section, section or "Change")
-            found.append(f"[{tag}] {text}")
-    return found
+            items.append((_SECTION_TAGS.get(section, section or "Change"), line.strip()[2:]))
+            inside = True
+        elif inside and line.startswith(" ") and line.strip():
+            items[-1] = (items[-1][0], f"{items[-1][1]} {line.strip()}")
+        else:
+            inside = False
+    return [f"[{tag}] " + re.split(r"(?<=\.)\s", text.replace("**", ""), maxsplit=1)[0]
+            for tag, text in items]

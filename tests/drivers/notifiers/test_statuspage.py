@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from tests.drivers.notifiers.statuspage_server import Page, statuspage
@@ -20,11 +21,12 @@ def page() -> Iterator[Page]:
         yield running
 
 
-def _run(page: Page, action: str, *, key: str | None = None, undo: bool = False, **extra: object):  # type: ignore[no-untyped-def]
+def _run(page: Page, action: str, *, key: str | None = None, undo: bool = False,  # type: ignore[no-untyped-def]
+         workdir: Path | None = None, **extra: object):
     secrets = StaticSecrets({"PAGE": page.url, "KEY": key or page.api_key})
     options = {"page": "${env:PAGE}", "api_key": "${env:KEY}", "action": action, **extra}
     return run_driver(Statuspage(), options, release=RELEASE, secrets=secrets,  # type: ignore[arg-type]
-                      action="undo" if undo else None)
+                      action="undo" if undo else None, workdir=workdir)
 
 
 def test_open_update_resolve(page: Page) -> None:
@@ -68,3 +70,25 @@ def test_an_unreachable_page() -> None:
     down = Page(port=9)  # the discard port: nothing listens
     result = _run(down, "open")
     assert (result.ok, result.summary) == (False, "status page cannot be reached: ConnectError")
+
+
+def test_customers_hear_of_user_facing_changes_only(page: Page, tmp_path: Path) -> None:
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text("## [1.2.0]\n### Added\n- Payment reconciliation. Nightly.\n"
+                         "### Internal\n- Faster CI.\n## [1.1.5]\n### Fixed\n- Old.\n", encoding="utf-8")
+    assert _run(page, "open").ok
+    told = _run(page, "update", workdir=tmp_path, notify_subscribers=True, only_with_changes=True,
+                body="What changes for you:\n{changes}")
+    assert told.ok, told.summary
+    [incident] = page.incidents.values()
+    assert incident["incident_updates"][0]["body"] == "What changes for you:\n- Payment reconciliation."
+    assert incident["deliver_notifications"] is True
+    changelog.write_text("## [1.2.0]\n### Internal\n- Faster CI.\n", encoding="utf-8")
+    quiet = _run(page, "update", workdir=tmp_path, notify_subscribers=True, only_with_changes=True,
+                 body="What changes for you:\n{changes}")
+    assert (quiet.ok, quiet.evidence["sent"]) == (True, False)
+    assert "no user-facing changes in CHANGELOG.md for 1.2.0" in quiet.summary
+    assert len(incident["incident_updates"]) == 2  # the open and the first update only
+    missing = _run(page, "update", workdir=tmp_path / "nowhere", only_with_changes=True)
+    assert not missing.ok
+    assert "changelog CHANGELOG.md: cannot read it" in missing.summary

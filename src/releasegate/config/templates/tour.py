@@ -12,6 +12,7 @@ Nothing leaves this machine.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -29,7 +30,8 @@ def serve() -> int:
     services, _ = start(page_id="cmkttour")
     databases = {f"CAMARKETPLACE_{env.upper()}_DB": f"sqlite:///{HERE / 'data' / env / 'camarketplace.db'}"
                  for env in ("staging", "production")}
-    lines = [f"export {name}={value}" for name, value in {**databases, **services.env()}.items()]
+    lines = [f"export {name}={shlex.quote(value)}"  # the apprise URL has ? and &
+             for name, value in {**databases, **services.env()}.items()]
     env_file = HERE / "tour.env"
     env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     env_file.chmod(0o600)

@@ -7,11 +7,17 @@ It speaks Statuspage's REST API v1 (``Authorization: OAuth <key>``):
 an update or marks it ``completed``. The maintenance is named after the deployment, so
 the three actions can be separate steps (``open`` in the gates, ``resolve`` after the
 smoke tests). Undoing ``open`` (a rollback) completes the maintenance with a note.
+
+An ``update`` can tell the customers what changed for them: ``{changes}`` in its body is
+the version's user-facing changelog items (Keep a Changelog's Added, Changed, Deprecated,
+Removed, Fixed, Security), and ``only_with_changes`` skips the update when there are none.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import httpx
@@ -47,6 +53,29 @@ class StatuspageOptions(Options):
     notify_subscribers: bool = Field(False, description="Deliver this update to the page's "
                                      "subscribers (deliver_notifications).")
     timeout: Duration = Field(timedelta(seconds=15), description="Give up on a request after this long.")
+    changelog: str = Field("CHANGELOG.md", description="Where {changes} come from (relative to "
+                           "the config): the version's entry, user-facing sections only.")
+    only_with_changes: bool = Field(False, description="update: send nothing (and succeed) when "
+                                    "the version's changelog entry has no user-facing items.")
+
+USER_FACING = ("Added", "Changed", "Deprecated", "Removed", "Fixed", "Security")
+"""Keep a Changelog's sections that customers are told about."""
+
+
+def user_facing_changes(path: Path, version: str) -> list[str]:
+    """The first sentence of each item of ``version``'s entry in a user-facing section."""
+    from releasegate.metrics.changelog import changelog_entry, entry_changes
+
+    try:
+        entry = changelog_entry(path.read_text(encoding="utf-8"), version) or ""
+    except OSError as exc:
+        raise DriverError(f"changelog {path.name}: cannot read it: {exc.strerror}") from exc
+    found: list[str] = []
+    for section in re.split(r"^### ", entry, flags=re.M)[1:]:
+        heading, _, items = section.partition("\n")
+        if heading.strip() in USER_FACING:
+            found += [c.split("] ", 1)[-1] for c in entry_changes(items)]
+    return found
 
 
 def _fill(text: str, ctx: StepContext) -> str:
@@ -63,7 +92,18 @@ class Statuspage:
     safe_to_rerun: ClassVar[bool] = True
 
     async def run(self, options: StatuspageOptions, ctx: StepContext) -> StepResult:
-        return await self._act(options, ctx, options.action, options.body)
+        body = options.body
+        if options.only_with_changes or (body is not None and "{changes}" in body):
+            try:
+                items = user_facing_changes(ctx.workdir / options.changelog, ctx.release.version)
+            except DriverError as exc:
+                return StepResult(ok=False, summary=str(exc))
+            if not items and options.only_with_changes:
+                return StepResult(ok=True, summary=f"no user-facing changes in {options.changelog} "
+                                  f"for {ctx.release.version}: nothing sent",
+                                  evidence={"action": options.action, "sent": False})
+            body = body and body.replace("{changes}", "\n".join(f"- {c}" for c in items))
+        return await self._act(options, ctx, options.action, body)
 
     async def undo(self, options: StatuspageOptions, ctx: StepContext) -> StepResult:
         if options.action != "open":
