@@ -61,6 +61,10 @@ class Team:
     out: Path
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     lease_s: float = 3.0
+    stalled_after: float = 2.0
+    """Seconds without a heartbeat before a worker's job counts as stalled: short, for the
+    takeover tests; tests of something else raise it so that a starved CI machine does not
+    make a live worker look dead."""
 
     @property
     def config(self) -> Path:
@@ -105,7 +109,7 @@ class Team:
     def _popen(self, name: str, log: object, extra: tuple[str, ...]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "releasegate", "worker", "--cache", str(self.out / f"cache-{name}"),
-             "--lease", str(self.lease_s), "--heartbeat", "0.5", "--stalled-after", "2", *extra],
+             "--lease", str(self.lease_s), "--heartbeat", "0.5", "--stalled-after", str(self.stalled_after), *extra],
             cwd=self.out, env=self.env(), stdout=log, stderr=subprocess.STDOUT,  # type: ignore[arg-type]
         )
 
@@ -121,7 +125,13 @@ class Team:
             records = [self.queued(i) for i in ids]
             return records if all(r.status not in ("queued", "waiting", "running") for r in records) else None
 
-        return wait_for(f"queued deployments {ids} to end", ended, timeout)  # type: ignore[return-value]
+        try:
+            return wait_for(f"queued deployments {ids} to end", ended, timeout)  # type: ignore[return-value]
+        except AssertionError as exc:  # say where they stand and what the workers said
+            states = [(r.id, r.status, r.detail) for r in (self.queued(i) for i in ids)]
+            logs = "".join(f"\n--- {log.name}\n" + log.read_text(errors="replace")[-3000:]
+                           for log in sorted(self.out.glob("worker-*.log")))
+            raise AssertionError(f"{exc}; states: {states}{logs}") from None
 
     def stop_all(self) -> None:
         for proc in self.procs:

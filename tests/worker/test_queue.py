@@ -224,6 +224,7 @@ def test_a_queued_rollback_and_a_queued_deployment_policy_refuses(team: Team) ->
 def test_one_worker_runs_several_environments_at_once_and_one_at_a_time_in_each(team: Team) -> None:
     slow = sleep_step("slow", 1) + "      - {id: release, uses: target}\n"
     team.write("".join(environment(e, team.out, deploy=slow) for e in ("a", "b", "c")))
+    team.stalled_after = 15  # not a takeover test: a starved machine must not fake a dead worker
     ids = [team.enqueue(env, v) for v in ("1.0.0", "1.0.1") for env in ("a", "b", "c")]
     team.start_worker("w", "--concurrency", "3")
     ended = team.wait_ended(ids, timeout=120)

@@ -155,6 +155,15 @@ async def call_agent(
     return answer
 
 
+_RSYNC_EXITS = {
+    3: "errors selecting input/output files or directories on the host",
+    11: "error in file I/O on the host (a full disk, or a directory it may not write?)",
+    12: "error in the rsync protocol data stream (the host's side ended: a full disk?)",
+    23: "partial transfer due to an error",
+}
+"""rsync's documented exit codes, for when the host's message never reached us."""
+
+
 async def upload(endpoint: Endpoint, local: Path, remote: str, *, how: str, timeout: float) -> None:
     """Copy ``local`` to ``remote`` on the host with rsync or scp (through the same ssh)."""
     target = f"{endpoint.destination}:{remote}"
@@ -171,5 +180,7 @@ async def upload(endpoint: Endpoint, local: Path, remote: str, *, how: str, time
     lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip()]
     # rsync and scp say what went wrong first ("rsync: ... No space left on device (28)"),
     # then sum up ("rsync error: error in file IO (code 11)")
-    reason = next((ln for ln in lines if ln.startswith(f"{how}: ")), lines[-1] if lines else "no output")
+    reason = next((ln for ln in lines if ln.startswith(f"{how}: ")), lines[-1] if lines else "")
+    if not reason:  # the receiver's own message can be lost with its connection
+        reason = _RSYNC_EXITS.get(result.returncode, "no output") if how == "rsync" else "no output"
     raise DriverError(f"{how} of the artifact to {remote} failed (exit {result.returncode}): {reason}")
