@@ -42,6 +42,44 @@ def test_the_read_commands_and_a_deploy_load_neither_typer_adapters_nor_the_orm(
         assert last == "LOADED 0 []", (argv, done.stdout, done.stderr)
 
 
+def test_piped_history_and_show_print_plain_text_without_loading_rich(tmp_path: Path) -> None:
+    (tmp_path / "releasegate.yaml").write_text("project: t\nenvironments:\n  staging: {}\n")
+    script = (
+        "import runpy, sys\n"
+        "sys.argv = ['releasegate', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('releasegate', run_name='__main__')\n"
+        "except SystemExit as exc:\n    code = exc.code\n"
+        "print('RICH', [m for m in sys.modules if m.startswith('rich.') and m != 'rich._extension'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    env["RELEASEGATE_USER"] = "dora"
+
+    def rg(*argv: str, extra: dict[str, str] | None = None) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script, *argv], cwd=tmp_path, capture_output=True, text=True,
+            timeout=120, env={**env, **(extra or {})},
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    rg("deploy", "staging", "1.0", "--yes")
+    *rows, loaded = rg("history")
+    assert loaded == "RICH []"
+    assert rows[0].split("\t")[:5] == ["1", "staging", "1.0", "normal", "succeeded"]
+    *shown, loaded = rg("show", "1")
+    assert loaded == "RICH []"
+    *markdown, _ = rg("show", "1", "--format", "md")
+    assert shown == markdown  # a pipe gets the markdown itself
+    assert shown[0].startswith("# Deployment 1: 1.0 to staging")
+    # where Rich would see a terminal, the table and the rendered markdown are drawn
+    *drawn, loaded = rg("show", "1", extra={"TTY_COMPATIBLE": "1"})
+    assert "rich.markdown" in loaded
+    assert drawn != markdown and not drawn[0].startswith("#")
+    *table, loaded = rg("history", extra={"FORCE_COLOR": "1"})
+    assert "rich.table" in loaded
+    assert "\t" not in "".join(table)
+
+
 @pytest.mark.parametrize(
     "argv",
     [

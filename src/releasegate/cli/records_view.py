@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from rich.console import Console
-from rich.table import Table
-
 from releasegate.cli.context import Globals
 from releasegate.cli.exit_codes import Exit
+from releasegate.cli.terminal import stdout_is_terminal
 from releasegate.service import records
 
 
@@ -39,8 +37,7 @@ def print_history(g: Globals, env: str | None, *, limit: int) -> int:
     if not deps:
         print(f"no deployments{' to ' + env if env else ''} recorded yet")
         return Exit.OK
-    console = Console()
-    if not console.is_terminal:  # logs and pipes: one tab-separated line per deployment
+    if not stdout_is_terminal():  # logs and pipes: one tab-separated line per deployment
         for d in deps:
             print("\t".join([
                 str(d.id), d.environment, d.version, d.kind, d.status, d.user,
@@ -48,6 +45,9 @@ def print_history(g: Globals, env: str | None, *, limit: int) -> int:
                 d.detail or "",
             ]))
         return Exit.OK
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"deployments{' to ' + env if env else ''}")
     for col in ("id", "env", "version", "kind", "status", "by", "started", "took"):
         table.add_column(col, no_wrap=True)
@@ -58,11 +58,14 @@ def print_history(g: Globals, env: str | None, *, limit: int) -> int:
             _when(d.started_at or d.created_at), _took(d.started_at, d.finished_at),
             d.detail or "",
         )
-    console.print(table)
+    Console().print(table)
     return Exit.OK
 
 
 def print_status(g: Globals, env: str | None) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     from releasegate.cli.worker import queued_line, queued_now
 
     found = records.status(g.workspace, g.actor, env)

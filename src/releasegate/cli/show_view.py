@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from rich.console import Console
-
 from releasegate.cli.context import Globals
 from releasegate.cli.exit_codes import Exit
+from releasegate.cli.terminal import stdout_is_terminal
 from releasegate.errors import UsageError
 from releasegate.service.show import OK, show, shown_time
 
@@ -55,15 +54,18 @@ def show_deployment(g: Globals, id: int, *, fmt: str, chart: str | None = None) 
     if chart is not None:  # drawn before anything is printed: a bad path prints nothing
         from pathlib import Path
 
+        from rich.console import Console
+
         from releasegate.service.verify import chart as draw
 
         drawn = draw(g.workspace, g.actor, id, Path(chart))
         Console(stderr=True).print(drawn.text, highlight=False, markup=False)
     if fmt == "json" or g.json:
         print(json.dumps(report, indent=2, default=str))
-    elif fmt == "md":
+    elif fmt == "md" or not stdout_is_terminal():  # logs and pipes get the markdown itself
         print(to_markdown(report))
     else:
+        from rich.console import Console
         from rich.markdown import Markdown
 
         Console().print(Markdown(to_markdown(report)))

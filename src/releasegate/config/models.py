@@ -289,7 +289,7 @@ class Environment(Model):
     gates: list[Step] = Field(default_factory=list)
     deploy: list[Step] = Field(default_factory=list)
     verify: list[VerifyStage] = Field(default_factory=list)
-    rollback: Rollback = Field(default_factory=Rollback)
+    rollback: Rollback = Field(default_factory=lambda: Rollback.model_construct())
     post: list[Step] = Field(default_factory=list, description="Steps after verification.")
     checklist: StrList = Field(
         default_factory=list,
@@ -359,11 +359,12 @@ class MatrixRow(Model):
 
 
 def _default_matrix() -> list[MatrixRow]:
+    row = MatrixRow.model_construct  # valid values: building the validator is not needed
     return [
-        MatrixRow(severity="critical", min_impact=0, action="immediate rollback", within=timedelta(minutes=5)),
-        MatrixRow(severity="high", min_impact=0, action="quick rollback", within=timedelta(minutes=15)),
-        MatrixRow(severity="medium", min_impact=0, action="evaluate fix vs rollback", within=timedelta(minutes=30)),
-        MatrixRow(severity="low", min_impact=0, action="fix forward", within=timedelta(hours=24)),
+        row(severity="critical", min_impact=0.0, action="immediate rollback", within=timedelta(minutes=5)),
+        row(severity="high", min_impact=0.0, action="quick rollback", within=timedelta(minutes=15)),
+        row(severity="medium", min_impact=0.0, action="evaluate fix vs rollback", within=timedelta(minutes=30)),
+        row(severity="low", min_impact=0.0, action="fix forward", within=timedelta(hours=24)),
     ]
 
 
@@ -484,7 +485,12 @@ class Versions(Model):
 
 
 class Config(Model):
-    """The whole of ``releasegate.yaml``."""
+    """The whole of ``releasegate.yaml``.
+
+    A section left out gets its model's defaults through ``model_construct()``: the same
+    values as ``Section()`` (defaults are not validated either way), without building that
+    model's own validator, which a command would otherwise pay for each section it omits.
+    """
 
     schema_: str | None = Field(None, alias="$schema")
     project: str = Field(min_length=1, max_length=200)
@@ -498,26 +504,26 @@ class Config(Model):
     contacts: "list[Contact]" = Field(
         default_factory=list, description="The emergency contacts: who is reached, how, when."
     )
-    notifications: "NotificationSettings" = Field(default_factory=lambda: NotificationSettings())
-    emergency: Emergency = Field(default_factory=Emergency)
-    incidents: Incidents = Field(default_factory=Incidents)
-    campaigns: Campaigns = Field(default_factory=Campaigns)
-    metrics: "MetricsSettings" = Field(default_factory=lambda: MetricsSettings())
-    backups: "BackupRetention" = Field(default_factory=lambda: BackupRetention())
-    announcement: "AnnouncementSettings" = Field(default_factory=lambda: AnnouncementSettings())
+    notifications: "NotificationSettings" = Field(default_factory=lambda: NotificationSettings.model_construct())
+    emergency: Emergency = Field(default_factory=lambda: Emergency.model_construct())
+    incidents: Incidents = Field(default_factory=lambda: Incidents.model_construct())
+    campaigns: Campaigns = Field(default_factory=lambda: Campaigns.model_construct())
+    metrics: "MetricsSettings" = Field(default_factory=lambda: MetricsSettings.model_construct())
+    backups: "BackupRetention" = Field(default_factory=lambda: BackupRetention.model_construct())
+    announcement: "AnnouncementSettings" = Field(default_factory=lambda: AnnouncementSettings.model_construct())
     checklist: str | None = Field(
         None, description="Path of the markdown checklist this config implements."
     )
-    identity: Identity = Field(default_factory=Identity)
+    identity: Identity = Field(default_factory=lambda: Identity.model_construct())
     permissions: dict[str, StrList] = Field(
         default_factory=dict,
         description="Action → roles that may perform it, replacing that action's default; "
         "'*' means anyone listed in users.",
     )
-    overrides: Overrides = Field(default_factory=Overrides)
-    samples: Samples = Field(default_factory=Samples)
-    audit: AuditSettings = Field(default_factory=AuditSettings)
-    versions: Versions = Field(default_factory=Versions)
+    overrides: Overrides = Field(default_factory=lambda: Overrides.model_construct())
+    samples: Samples = Field(default_factory=lambda: Samples.model_construct())
+    audit: AuditSettings = Field(default_factory=lambda: AuditSettings.model_construct())
+    versions: Versions = Field(default_factory=lambda: Versions.model_construct())
 
     def roles_of(self, user: str) -> set[str]:
         found = self.users.get(user)
