@@ -354,3 +354,61 @@ def test_the_probe_says_what_the_server_failed_to_do(
     assert not result.ok
     assert "GET /monitoring/health on its probe socket 127.0.0.1:" in result.summary
     assert f": {said}: the server must serve the socket in RELEASEGATE_PROBE_FD" in result.summary, result.summary
+
+
+def _niceness(site: Site, answers: int = 40) -> dict[int, tuple[int, int]]:
+    """pid → (nice the app was imported at, nice now) of the processes that answered."""
+    seen: dict[int, tuple[int, int]] = {}
+    for _ in range(answers):
+        me = site.get("/monitoring/whoami").json()
+        seen[int(me["pid"])] = (int(me["boot_nice"]), int(me["nice"]))
+    return seen
+
+
+@pytest.mark.parametrize("kind", ["gunicorn", "workers"])
+def test_a_new_version_boots_niced_and_serves_at_the_supervisors_priority(
+    make_site: MakeSite, kind: str
+) -> None:
+    from releasegate.drivers.targets.local_priority import may_restore
+
+    if kind == "gunicorn":  # a master that forks its workers after it was started niced
+        site = make_site(WSGI_APP, command=["{python}", "-m", "gunicorn", *GUNICORN], workers=2)
+    else:
+        site = make_site(WSGI_APP, wsgi="app:app", workers=2)
+    for version in ("1.0.0", "2.0.0"):
+        done = site.deploy(version)
+        assert done.ok, done.summary
+    status = site.status()
+    assert status is not None
+    own = os.getpriority(os.PRIO_PROCESS, status.pid)
+    booted = own + 10 if may_restore() else own  # boot_nice defaults to 10
+    seen = _niceness(site)
+    assert len(seen) == 2, seen  # both workers answered
+    assert {now for _, now in seen.values()} == {own}, seen
+    if kind == "workers":  # each is healthy before any is set back
+        assert {boot for boot, _ in seen.values()} == {booted}, seen
+    else:  # gunicorn's second worker may import the app after the first made it healthy
+        assert booted in {boot for boot, _ in seen.values()}, seen
+    assert {p["nice"] for p in status.processes} == {own}
+
+
+def test_boot_nice_0_boots_at_the_supervisors_priority(make_site: MakeSite) -> None:
+    site = make_site(WSGI_APP, wsgi="app:app", boot_nice=0)
+    done = site.deploy("1.0.0")
+    assert done.ok, done.summary
+    status = site.status()
+    assert status is not None
+    own = os.getpriority(os.PRIO_PROCESS, status.pid)
+    assert set(_niceness(site, answers=3).values()) == {(own, own)}
+
+
+def test_without_the_right_to_set_it_back_a_version_boots_at_normal_priority(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from releasegate.drivers.targets import local_priority
+
+    monkeypatch.setattr(local_priority, "may_restore", lambda: False)
+    assert local_priority.boot_nice(10) == 0
+    monkeypatch.setattr(local_priority, "may_restore", lambda: True)
+    assert local_priority.boot_nice(10) == 10
+    assert local_priority.boot_nice(0) == 0

@@ -189,6 +189,7 @@ class Supervisor:
                 health_timeout=request["health_timeout"],
                 quiesce=request["quiesce"],
                 drain_timeout=request["drain_timeout"],
+                boot_nice=int(request.get("boot_nice", 0)),
             )
             return await self.swap(spec)
         if cmd == "maintenance":

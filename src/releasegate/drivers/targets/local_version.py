@@ -15,10 +15,13 @@ second, private socket at fd 4 for a server that serves every socket in ``LISTEN
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+from releasegate.drivers.targets.local_priority import boot_nice
 from releasegate.drivers.targets.local_process import (
     VersionProcess,
     VersionSpec,
@@ -33,6 +36,25 @@ async def _answers(proc: VersionProcess, port: int) -> bool:
     except RuntimeError:
         return False
     return True
+
+
+@contextlib.asynccontextmanager
+async def _booting(procs: list[VersionProcess], health_timeout: float) -> AsyncIterator[None]:
+    """While the body waits for ``procs`` to be healthy they may run niced; they are set
+    back to the supervisor's priority when it ends, or after half the health timeout."""
+
+    async def grace() -> None:
+        await asyncio.sleep(health_timeout / 2)
+        for proc in procs:
+            proc.restore_priority()
+
+    later = asyncio.ensure_future(grace())
+    try:
+        yield
+    finally:
+        later.cancel()
+        for proc in procs:
+            proc.restore_priority()
 
 
 class Version:
@@ -59,24 +81,31 @@ class Version:
 
     @classmethod
     async def start(cls, spec: VersionSpec, shared: socket.socket, log_dir: Path) -> Version:
-        """Start the version and return once it is healthy (RuntimeError says why not)."""
+        """Start the version and return once it is healthy (RuntimeError says why not).
+
+        Its processes boot ``boot_nice`` steps nicer than the supervisor where they can be
+        set back (``local_priority``), and are set back before this returns."""
         port = shared.getsockname()[1]
+        nice = boot_nice(spec.boot_nice)
         if spec.protocol:
-            return await cls._start_protocol(spec, shared, port, log_dir)
-        return await cls._start_rehearsed(spec, shared, port, log_dir)
+            return await cls._start_protocol(spec, shared, port, log_dir, nice)
+        return await cls._start_rehearsed(spec, shared, port, log_dir, nice)
 
     @classmethod
     async def _start_protocol(
-        cls, spec: VersionSpec, shared: socket.socket, port: int, log_dir: Path
+        cls, spec: VersionSpec, shared: socket.socket, port: int, log_dir: Path, nice: int
     ) -> Version:
         t0 = time.monotonic()
         procs = [
-            await VersionProcess.spawn(spec, shared, port=port, log_dir=log_dir, worker=i)
+            await VersionProcess.spawn(
+                spec, shared, port=port, log_dir=log_dir, worker=i, nice=nice
+            )
             for i in range(spec.workers)
         ]
         version = cls(spec, procs)
         try:
-            await asyncio.gather(*(p.wait_healthy() for p in procs))
+            async with _booting(procs, spec.health_timeout):
+                await asyncio.gather(*(p.wait_healthy() for p in procs))
         except RuntimeError:
             await version.stop(drain_timeout=5)
             raise
@@ -85,35 +114,39 @@ class Version:
 
     @classmethod
     async def _start_rehearsed(
-        cls, spec: VersionSpec, shared: socket.socket, port: int, log_dir: Path
+        cls, spec: VersionSpec, shared: socket.socket, port: int, log_dir: Path, nice: int
     ) -> Version:
         private = listening_socket("127.0.0.1", 0, backlog=64)
         try:
             rehearsal = await VersionProcess.spawn(
-                spec, private, port=port, log_dir=log_dir, private=True
+                spec, private, port=port, log_dir=log_dir, private=True, nice=nice
             )
         finally:
             private.close()  # the server holds its own copy now
         try:
-            boot = await rehearsal.wait_healthy()
-            serves_fd4 = await _answers(rehearsal, rehearsal.probe_port)
+            async with _booting([rehearsal], spec.health_timeout):
+                boot = await rehearsal.wait_healthy()
+                serves_fd4 = await _answers(rehearsal, rehearsal.probe_port)
         finally:
             await rehearsal.stop(drain_timeout=5)
-        proc = await VersionProcess.spawn(spec, shared, port=port, log_dir=log_dir)
+        proc = await VersionProcess.spawn(spec, shared, port=port, log_dir=log_dir, nice=nice)
         version = cls(spec, [proc])
         version.health_s = boot
-        if serves_fd4:
+        async with _booting([proc], spec.health_timeout):
+            if serves_fd4:
+                try:
+                    await proc.wait_healthy()
+                except RuntimeError as exc:
+                    await version.stop(drain_timeout=5)
+                    raise RuntimeError(f"started on the shared socket: {exc}") from exc
+                return version
+            # no way to see it accept: it boots as fast as the rehearsal did
             try:
-                await proc.wait_healthy()
-            except RuntimeError as exc:
-                await version.stop(drain_timeout=5)
-                raise RuntimeError(f"started on the shared socket: {exc}") from exc
-            return version
-        # no way to see it accept: it boots as fast as the rehearsal did
-        try:
-            await asyncio.wait_for(proc.proc.wait(), min(boot * 1.5 + 0.2, spec.health_timeout))
-        except TimeoutError:
-            return version
+                await asyncio.wait_for(
+                    proc.proc.wait(), min(boot * 1.5 + 0.2, spec.health_timeout)
+                )
+            except TimeoutError:
+                return version
         raise RuntimeError(
             f"passed its health check on a private socket, then exited with code "
             f"{proc.proc.returncode} when started on the shared one"
