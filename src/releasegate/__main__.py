@@ -1,3 +1,3 @@
-from releasegate.cli.main import run
+from releasegate.cli.entry import run
 
 run()

@@ -31,6 +31,7 @@ from releasegate.cli import (
 )
 from releasegate.cli.coercion import install as install_fast_coercion
 from releasegate.cli.context import Globals
+from releasegate.cli.entry import GC_THRESHOLD
 from releasegate.cli.errors import handle
 
 install_fast_coercion()  # plain values without building pydantic adapters (cli/coercion.py)
@@ -85,9 +86,6 @@ serve.register(app)
 verify.register(app)
 worker.register(app)
 
-
-GC_THRESHOLD = 200_000
-"""Net allocations between two young-generation collections (Python's default: 700)."""
 
 
 GLOBAL_WITH_VALUE = ("-c", "--config", "--db", "--as")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, Event
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from releasegate.errors import ConfigError, Location, Problem
 
@@ -124,36 +126,63 @@ def _check_depth(text: str, file: str) -> None:
             depth -= 1
 
 
+class _DocumentResolver(VersionedResolver):
+    """ruamel's resolver, with the YAML version's implicit resolvers looked up once.
+
+    The stock one finds the version being parsed (raising and catching AttributeError on
+    the way) twice for every scalar: a third of composing a large config. A document's
+    ``%YAML`` directive comes before its first node, so the first look-up holds for the
+    whole document; each parse has its own ``YAML``, hence its own resolver.
+    """
+
+    _found: Any = None
+
+    @property
+    def versioned_resolver(self) -> Any:
+        if self._found is None:
+            self._found = super().versioned_resolver
+        return self._found
+
+
+def _yaml(*, pure: bool) -> YAML:
+    yaml = YAML(typ="safe", pure=pure)
+    yaml.Resolver = _DocumentResolver
+    return yaml
+
+
+def _has_libyaml() -> bool:
+    return YAML(typ="safe", pure=False).Parser is not YAML(typ="safe", pure=True).Parser
+
+
 def _events(text: str) -> Iterator[Event]:
     """The parser's events: libyaml's when installed, the pure parser's if it refuses."""
-    fast = YAML(typ="safe", pure=False)
-    if fast.Parser is not YAML(typ="safe", pure=True).Parser:
+    if _has_libyaml():
         seen = 0
         try:
-            for event in fast.parse(text):
+            for event in _yaml(pure=False).parse(text):
                 seen += 1
                 yield event
             return
         except YAMLError:
             pass
-        for event in YAML(typ="safe", pure=True).parse(text):
+        for event in _yaml(pure=True).parse(text):
             seen -= 1
             if seen < 0:  # events the fast parser already gave are not given twice
                 yield event
         return
-    yield from YAML(typ="safe", pure=True).parse(text)
+    yield from _yaml(pure=True).parse(text)
 
 
 def _compose(text: str) -> tuple[YAML, Node | None]:
     """libyaml's parser when installed (fast); the pure one is the judge of any error,
     since the bundled libyaml refuses some valid YAML 1.2 (``[test:unit]``)."""
-    fast = YAML(typ="safe", pure=False)
-    if fast.Parser is not YAML(typ="safe", pure=True).Parser:
+    if _has_libyaml():
+        fast = _yaml(pure=False)
         try:
             return fast, fast.compose(text)
         except YAMLError:
             pass
-    pure = YAML(typ="safe", pure=True)
+    pure = _yaml(pure=True)
     return pure, pure.compose(text)
 
 

@@ -11,7 +11,7 @@ file. Secret references (``${env:NAME}``, ``${file:PATH}``) stay unresolved here
 
 import re
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -32,6 +32,12 @@ Severity = Literal["low", "medium", "high", "critical"]
 
 KINDS: tuple[Kind, ...] = ("normal", "major", "hotfix", "rollback")
 DEFAULT_VERSION_PATTERN = r"[0-9A-Za-z][0-9A-Za-z._+-]{0,127}"
+
+
+def _no_items() -> list[Any]:
+    """An empty list: a field's default. pydantic reads a default factory's signature, and
+    ``inspect.signature(list)`` parses ``list``'s text signature (~0.15 ms, 26 fields)."""
+    return []
 
 
 def _kinds(*kinds: Kind) -> list[Kind]:
@@ -59,7 +65,7 @@ class Step(Model):
     with_: dict[str, JsonValue] = Field(
         default_factory=dict, alias="with", description="The driver's options."
     )
-    needs: StrList = Field(default_factory=list, description="Ids of steps that must succeed first.")
+    needs: StrList = Field(default_factory=_no_items, description="Ids of steps that must succeed first.")
     if_: str | None = Field(
         None,
         alias="if",
@@ -72,7 +78,7 @@ class Step(Model):
     )
     on_failure: OnFailure = Field("stop", description="stop, rollback or warn.")
     checklist: StrList = Field(
-        default_factory=list, description="Ids of the checklist items this step proves."
+        default_factory=_no_items, description="Ids of the checklist items this step proves."
     )
 
     @property
@@ -111,7 +117,7 @@ class HolidaySource(Model):
         description="Holiday categories, e.g. public, optional (India's New Year is optional).",
     )
     only: StrList = Field(
-        default_factory=list, description="Keep only holidays whose name contains one of these."
+        default_factory=_no_items, description="Keep only holidays whose name contains one of these."
     )
 
 
@@ -139,7 +145,7 @@ class Calendar(Model):
 
     reason: str | None = Field(None, description="Said when this calendar blocks a deployment.")
     holidays: HolidaySource | None = None
-    dates: list[date | DateRange] = Field(default_factory=list)
+    dates: list[date | DateRange] = Field(default_factory=_no_items)
     month_end: PeriodEnd | None = None
     quarter_end: PeriodEnd | None = None
     hard: bool = Field(
@@ -155,19 +161,19 @@ class Soak(Model):
     major: Duration = timedelta(hours=24)
     hotfix: Duration = timedelta(0)
     checklist: StrList = Field(
-        default_factory=list, description="Ids of the checklist items this proves."
+        default_factory=_no_items, description="Ids of the checklist items this proves."
     )
 
 
 class Approvals(Model):
-    roles: StrList = Field(default_factory=list, description="Roles that must each sign.")
+    roles: StrList = Field(default_factory=_no_items, description="Roles that must each sign.")
     distinct_people: bool = Field(True, description="Each role signed by a different person.")
     self_approval: bool = Field(False, description="May the deployer be one of the approvers?")
     kinds: list[Kind] = Field(
         default_factory=lambda: _kinds("normal", "major"), description="Release kinds that need them."
     )
     checklist: StrList = Field(
-        default_factory=list, description="Ids of the checklist items this proves."
+        default_factory=_no_items, description="Ids of the checklist items this proves."
     )
 
 
@@ -259,7 +265,7 @@ class VerifyStage(Model):
     confirm_within: Duration = Field(
         timedelta(minutes=30), description="After this long without a decision, roll back."
     )
-    checklist: StrList = Field(default_factory=list)
+    checklist: StrList = Field(default_factory=_no_items)
 
 
 class Rollback(Model):
@@ -267,10 +273,10 @@ class Rollback(Model):
         default_factory=dict, description='Conditions that trigger rollback, e.g. error_rate: "> 5%".'
     )
     automatic: bool = True
-    steps: list[Step] = Field(default_factory=list, description="Extra steps run on rollback.")
+    steps: list[Step] = Field(default_factory=_no_items, description="Extra steps run on rollback.")
     restore_backup: Literal["never", "if-irreversible", "always"] = "if-irreversible"
     checklist: StrList = Field(
-        default_factory=list, description="Ids of the checklist items this proves."
+        default_factory=_no_items, description="Ids of the checklist items this proves."
     )
 
 
@@ -279,20 +285,20 @@ class Environment(Model):
     target: TargetRef | None = None
     window: Window | list[Window] | None = None
     freezes: StrList = Field(
-        default_factory=list,
+        default_factory=_no_items,
         description="Calendar names, plus the built-ins 'incidents' and 'campaigns'.",
     )
     promote_from: Identifier | None = None
     soak: Soak | None = None
     approvals: Approvals | None = None
     concurrency: int = Field(4, ge=1, le=256, description="Steps run at once.")
-    gates: list[Step] = Field(default_factory=list)
-    deploy: list[Step] = Field(default_factory=list)
-    verify: list[VerifyStage] = Field(default_factory=list)
+    gates: list[Step] = Field(default_factory=_no_items)
+    deploy: list[Step] = Field(default_factory=_no_items)
+    verify: list[VerifyStage] = Field(default_factory=_no_items)
     rollback: Rollback = Field(default_factory=lambda: Rollback.model_construct())
-    post: list[Step] = Field(default_factory=list, description="Steps after verification.")
+    post: list[Step] = Field(default_factory=_no_items, description="Steps after verification.")
     checklist: StrList = Field(
-        default_factory=list,
+        default_factory=_no_items,
         description="Ids of the checklist items this environment's window and freezes prove.",
     )
     github: "GitHubSettings | None" = Field(
@@ -310,7 +316,7 @@ class Environment(Model):
 
 class User(Model):
     name: str | None = None
-    roles: StrList = Field(default_factory=list)
+    roles: StrList = Field(default_factory=_no_items)
 
 
 class Confirmation(Model):
@@ -318,8 +324,8 @@ class Confirmation(Model):
 
     id: Identifier
     text: str
-    by: StrList = Field(default_factory=list, description="Roles allowed to sign.")
-    environments: StrList = Field(default_factory=list, description="Empty means every one.")
+    by: StrList = Field(default_factory=_no_items, description="Roles allowed to sign.")
+    environments: StrList = Field(default_factory=_no_items, description="Empty means every one.")
     phase: Phase = Field(
         "gates",
         description="gates: signed while the gates run; deploy: before the deploy phase "
@@ -332,7 +338,7 @@ class Confirmation(Model):
     wait: Duration = Field(
         timedelta(hours=1), description="How long a deployment waits for the signature."
     )
-    checklist: StrList = Field(default_factory=list)
+    checklist: StrList = Field(default_factory=_no_items)
 
 
 class Emergency(Model):
@@ -341,13 +347,13 @@ class Emergency(Model):
     roles: StrList = Field(default_factory=lambda: ["on-call", "devops-lead"])
     override_freeze_roles: StrList = Field(default_factory=lambda: ["admin"])
     gates: StrList = Field(
-        default_factory=list, description="Gate ids that still run on the fast track."
+        default_factory=_no_items, description="Gate ids that still run on the fast track."
     )
     staging_verify_max: Duration = timedelta(minutes=15)
     monitor_for: Duration = timedelta(hours=2)
     postmortem_within: Duration = timedelta(hours=24)
     checklist: StrList = Field(
-        default_factory=list, description="Ids of the checklist items this proves."
+        default_factory=_no_items, description="Ids of the checklist items this proves."
     )
 
 
@@ -372,7 +378,7 @@ class Incidents(Model):
     freeze_at: Severity = Field("high", description="Open incidents this severe freeze deploys.")
     matrix: list[MatrixRow] = Field(default_factory=_default_matrix)
     checklist: StrList = Field(
-        default_factory=list, description="Ids of the checklist items this proves."
+        default_factory=_no_items, description="Ids of the checklist items this proves."
     )
 
 
@@ -497,12 +503,12 @@ class Config(Model):
     users: dict[Name, User] = Field(default_factory=dict, description="Who holds which roles.")
     calendars: dict[Identifier, Calendar] = Field(default_factory=dict)
     environments: dict[Identifier, Environment]
-    confirmations: list[Confirmation] = Field(default_factory=list)
+    confirmations: list[Confirmation] = Field(default_factory=_no_items)
     notify: "list[NotifyRoute]" = Field(
-        default_factory=list, description="Where events are announced (apprise URLs)."
+        default_factory=_no_items, description="Where events are announced (apprise URLs)."
     )
     contacts: "list[Contact]" = Field(
-        default_factory=list, description="The emergency contacts: who is reached, how, when."
+        default_factory=_no_items, description="The emergency contacts: who is reached, how, when."
     )
     notifications: "NotificationSettings" = Field(default_factory=lambda: NotificationSettings.model_construct())
     emergency: Emergency = Field(default_factory=lambda: Emergency.model_construct())
