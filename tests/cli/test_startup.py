@@ -74,7 +74,8 @@ def test_piped_history_and_show_print_plain_text_without_loading_rich(tmp_path: 
     # where Rich would see a terminal, the table and the rendered markdown are drawn
     *drawn, loaded = rg("show", "1", extra={"TTY_COMPATIBLE": "1"})
     assert "rich.markdown" in loaded
-    assert drawn != markdown and not drawn[0].startswith("#")
+    assert drawn != markdown
+    assert not drawn[0].startswith("#")
     *table, loaded = rg("history", extra={"FORCE_COLOR": "1"})
     assert "rich.table" in loaded
     assert "\t" not in "".join(table)
