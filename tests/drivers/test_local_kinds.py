@@ -356,22 +356,20 @@ def test_the_probe_says_what_the_server_failed_to_do(
     assert f": {said}: the server must serve the socket in RELEASEGATE_PROBE_FD" in result.summary, result.summary
 
 
-def _niceness(site: Site, answers: int = 40) -> dict[int, tuple[int, int]]:
-    """pid → (nice the app was imported at, nice now) of the processes that answered."""
-    seen: dict[int, tuple[int, int]] = {}
+def _cpus(site: Site, answers: int = 40) -> dict[int, tuple[list[int], list[int]]]:
+    """pid → (CPUs it could use when it imported the app, CPUs now) of those that answered."""
+    seen: dict[int, tuple[list[int], list[int]]] = {}
     for _ in range(answers):
         me = site.get("/monitoring/whoami").json()
-        seen[int(me["pid"])] = (int(me["boot_nice"]), int(me["nice"]))
+        seen[int(me["pid"])] = (me["boot_cpus"], me["cpus"])
     return seen
 
 
 @pytest.mark.parametrize("kind", ["gunicorn", "workers"])
-def test_a_new_version_boots_niced_and_serves_at_the_supervisors_priority(
+def test_a_new_version_boots_on_all_cpus_but_one_then_gets_them_all(
     make_site: MakeSite, kind: str
 ) -> None:
-    from releasegate.drivers.targets.local_priority import may_restore
-
-    if kind == "gunicorn":  # a master that forks its workers after it was started niced
+    if kind == "gunicorn":  # a master that forks its workers while it is pinned
         site = make_site(WSGI_APP, command=["{python}", "-m", "gunicorn", *GUNICORN], workers=2)
     else:
         site = make_site(WSGI_APP, wsgi="app:app", workers=2)
@@ -380,35 +378,47 @@ def test_a_new_version_boots_niced_and_serves_at_the_supervisors_priority(
         assert done.ok, done.summary
     status = site.status()
     assert status is not None
-    own = os.getpriority(os.PRIO_PROCESS, status.pid)
-    booted = own + 10 if may_restore() else own  # boot_nice defaults to 10
-    seen = _niceness(site)
+    every = sorted(os.sched_getaffinity(status.pid))
+    booted = every[1:] if len(every) > 1 else every  # the first CPU is the serving version's
+    seen = _cpus(site)
     assert len(seen) == 2, seen  # both workers answered
-    assert {now for _, now in seen.values()} == {own}, seen
-    if kind == "workers":  # each is healthy before any is set back
-        assert {boot for boot, _ in seen.values()} == {booted}, seen
+    assert all(now == every for _, now in seen.values()), seen
+    if kind == "workers":  # each is healthy before any is released
+        assert all(boot == booted for boot, _ in seen.values()), seen
     else:  # gunicorn's second worker may import the app after the first made it healthy
-        assert booted in {boot for boot, _ in seen.values()}, seen
-    assert {p["nice"] for p in status.processes} == {own}
+        assert booted in [boot for boot, _ in seen.values()], seen
+    # every thread of every process, the master's forked workers too, has them all
+    master = status.processes[0]["pid"]
+    assert {tuple(p["cpus"]) for p in status.processes} == {tuple(every)}
+    for pid in [int(master), *(int(c) for c in _children(int(master)))]:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            assert sorted(os.sched_getaffinity(int(tid))) == every, (pid, tid)
 
 
-def test_boot_nice_0_boots_at_the_supervisors_priority(make_site: MakeSite) -> None:
-    site = make_site(WSGI_APP, wsgi="app:app", boot_nice=0)
+def _children(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+def test_boot_cpus_pins_as_many_as_asked(make_site: MakeSite) -> None:
+    site = make_site(WSGI_APP, wsgi="app:app", boot_cpus=1)
     done = site.deploy("1.0.0")
     assert done.ok, done.summary
     status = site.status()
     assert status is not None
-    own = os.getpriority(os.PRIO_PROCESS, status.pid)
-    assert set(_niceness(site, answers=3).values()) == {(own, own)}
+    every = sorted(os.sched_getaffinity(status.pid))
+    [(boot, now)] = _cpus(site, answers=3).values()
+    assert boot == (every[-1:] if len(every) > 1 else every)
+    assert now == every
 
 
-def test_without_the_right_to_set_it_back_a_version_boots_at_normal_priority(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from releasegate.drivers.targets import local_priority
+def test_the_boot_cpus_leave_one_and_never_pin_to_all() -> None:
+    from releasegate.drivers.targets.local_cpus import allowed, boot_set
 
-    monkeypatch.setattr(local_priority, "may_restore", lambda: False)
-    assert local_priority.boot_nice(10) == 0
-    monkeypatch.setattr(local_priority, "may_restore", lambda: True)
-    assert local_priority.boot_nice(10) == 10
-    assert local_priority.boot_nice(0) == 0
+    every = allowed()
+    if len(every) == 1:
+        assert boot_set(None) == []
+    else:
+        assert boot_set(None) == every[1:]
+        assert boot_set(1) == every[-1:]
+    assert boot_set(len(every)) == []  # all of them: nothing to pin
+    assert boot_set(len(every) + 5) == []

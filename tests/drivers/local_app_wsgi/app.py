@@ -12,7 +12,7 @@ from flask import Flask, jsonify
 
 app = Flask(__name__)
 VERSION = os.environ.get("APP_VERSION", "0.0.0")
-BOOT_NICE = os.getpriority(os.PRIO_PROCESS, 0)  # the priority the app was imported at
+BOOT_CPUS = sorted(os.sched_getaffinity(0))  # the CPUs it could use when it was imported
 
 
 @app.get("/monitoring/health")
@@ -31,8 +31,8 @@ def version() -> object:
 def whoami() -> object:
     return jsonify(
         pid=os.getpid(),
-        boot_nice=BOOT_NICE,
-        nice=os.getpriority(os.PRIO_PROCESS, 0),
+        boot_cpus=BOOT_CPUS,
+        cpus=sorted(os.sched_getaffinity(0)),
         prefix=sys.prefix,
         releasegate=importlib.util.find_spec("releasegate") is not None,
     )

@@ -68,12 +68,11 @@ class LocalOptions(Options):
     workers: int = Field(
         1, ge=1, le=64, description="Server processes per version, sharing the socket."
     )
-    boot_nice: int = Field(
-        10, ge=0, le=19,
-        description="A new version's processes start this many `nice` steps below the "
-        "supervisor and are set back once healthy (or after half `health_timeout`), so "
-        "the version still serving keeps the CPU while the new one boots; 0 turns it off. "
-        "Needs root or `ulimit -e` to set them back, else they boot at normal priority.",
+    boot_cpus: int | None = Field(
+        None, ge=1,
+        description="How many CPUs a new version's processes may use while they boot (pinned; "
+        "released to all once healthy, or after half `health_timeout`); default all but one, "
+        "so the version still serving keeps a core.",
     )
     reinstall: bool = Field(
         False,
@@ -230,7 +229,7 @@ class LocalTarget:
                     "health_timeout": health,
                     "quiesce": quiesce,
                     "drain_timeout": drain,
-                    "boot_nice": opts.boot_nice,
+                    "boot_cpus": opts.boot_cpus,
                 },
                 timeout=(health * 2 + 5) * opts.workers + quiesce + drain + 30,
             )

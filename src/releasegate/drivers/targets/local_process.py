@@ -17,11 +17,11 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from releasegate.drivers.targets.local_priority import nice_of, restore
+from releasegate.drivers.targets.local_cpus import cpus_of, release
 from releasegate.drivers.targets.local_probe import wait_healthy
 
 LISTEN_FD = 3
@@ -31,20 +31,17 @@ CONTROL_FD = 5
 # Run (with -I, stdlib only) between fork and the server's exec: moves the inherited
 # descriptors to 3, 4, 5, sets LISTEN_PID to the server's own pid (known only after the
 # fork) and asks the kernel to SIGTERM the server if the supervisor dies, so a server that
-# knows nothing of the control pipe never outlives it either. With a boot nice (argv[2] >
-# 0) the server leads a process group of its own, that many steps nicer, so that the
-# supervisor can set it and every worker it forks back at once (``local_priority``).
+# knows nothing of the control pipe never outlives it either.
 _PLACE_FDS = """
 import ctypes, fcntl, os, sys
-src = [int(f) for f in sys.argv[3].split(",")]
+src = [int(f) for f in sys.argv[2].split(",")]
 tmp = [fcntl.fcntl(f, fcntl.F_DUPFD, 10) for f in src]
 for f in src: os.close(f)
 for i, t in enumerate(tmp): os.dup2(t, 3 + i); os.close(t)
 ctypes.CDLL(None).prctl(1, 15)
 if os.getppid() != int(sys.argv[1]): sys.exit(70)
-if int(sys.argv[2]) > 0: os.setpgid(0, 0); os.nice(int(sys.argv[2]))
 os.environ["LISTEN_PID"] = str(os.getpid())
-os.execvp(sys.argv[4], sys.argv[4:])
+os.execvp(sys.argv[3], sys.argv[3:])
 """
 
 # what must not reach an app that runs its own interpreter: releasegate's import path
@@ -71,8 +68,8 @@ class VersionSpec:
     """Processes started per version (protocol servers; others get ``{workers}``)."""
     python: str | None = None
     """The app's own interpreter; None runs it under releasegate's."""
-    boot_nice: int = 0
-    """Nice steps below the supervisor a new version boots at (``local_priority``)."""
+    boot_cpus: int | None = None
+    """How many CPUs a new version boots on (``local_cpus``; None: all but one)."""
 
 
 def listening_socket(host: str, port: int, *, backlog: int = 2048) -> socket.socket:
@@ -122,6 +119,22 @@ def app_environment(spec: VersionSpec, values: Mapping[str, str]) -> dict[str, s
     }
 
 
+@contextlib.contextmanager
+def _forking_on(cpus: Sequence[int]) -> Iterator[None]:
+    """While the body forks, this thread runs on ``cpus``: the child starts pinned to them
+    from its first instruction (the fd helper's interpreter included), and no ``preexec_fn``
+    runs in the child. Nothing to pin: nothing changes."""
+    if not cpus:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 class VersionProcess:
     """A running server process of one version, with its probe address and control pipe."""
 
@@ -134,11 +147,11 @@ class VersionProcess:
         log: Path,
         *,
         check_port: int | None = None,
-        niced: int = 0,
+        pinned: bool = False,
     ) -> None:
         self.spec = spec
-        self.niced = niced
-        """Nice steps it was started with, until :meth:`restore_priority`."""
+        self.pinned = pinned
+        """Started pinned to the boot CPUs, until :meth:`release_cpus`."""
         self.proc = proc
         self.probe_port = probe_port
         """The port of the private socket at fd 4."""
@@ -159,12 +172,12 @@ class VersionProcess:
         log_dir: Path,
         worker: int = 0,
         private: bool = False,
-        nice: int = 0,
+        cpus: Sequence[int] = (),
     ) -> VersionProcess:
         """Start one server of ``spec`` with ``listen`` at fd 3 (and, for a protocol
         server, a control pipe at fd 5), a fresh probe socket at fd 4. ``private``:
-        ``listen`` is itself a private socket and the health check goes there. ``nice`` > 0:
-        it leads its own process group, that many steps nicer than the supervisor."""
+        ``listen`` is itself a private socket and the health check goes there. ``cpus``: it
+        starts pinned to them."""
         probe = listening_socket("127.0.0.1", 0, backlog=64)
         read_end, write_end = os.pipe() if spec.protocol else (None, None)
         values = {
@@ -188,10 +201,9 @@ class VersionProcess:
         log = log_dir / f"{spec.version}.log"
         helper = [sys.executable, "-I", "-c", _PLACE_FDS, str(os.getpid())]
         try:
-            with log.open("ab") as out:
+            with log.open("ab") as out, _forking_on(cpus):
                 proc = await asyncio.create_subprocess_exec(
                     *helper,
-                    str(nice),
                     ",".join(map(str, fds)),
                     *argv,
                     cwd=spec.directory,
@@ -211,13 +223,14 @@ class VersionProcess:
             probe_port = probe.getsockname()[1]
             probe.close()
         check = listen.getsockname()[1] if private else None
-        return cls(spec, proc, write_end, probe_port, log, check_port=check, niced=nice)
+        made = cls(spec, proc, write_end, probe_port, log, check_port=check, pinned=bool(cpus))
+        return made
 
-    def restore_priority(self) -> None:
-        """Set its process group back to the supervisor's priority (once; no-op if not niced)."""
-        if self.niced and self.proc.returncode is None:
-            restore(self.pid)
-        self.niced = 0
+    def release_cpus(self) -> None:
+        """Let it and its descendants use every CPU (once; no-op if it was not pinned)."""
+        if self.pinned and self.proc.returncode is None:
+            release(self.pid)
+        self.pinned = False
 
     @property
     def pid(self) -> int:
@@ -269,5 +282,5 @@ class VersionProcess:
             "state": self.state,
             "probe_port": self.probe_port,
             "started_at": self.started_at,
-            "nice": nice_of(self.pid),
+            "cpus": cpus_of(self.pid),
         }

@@ -32,6 +32,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from releasegate.drivers.targets.local_cpus import boot_set
 from releasegate.drivers.targets.local_process import VersionSpec, listening_socket
 from releasegate.drivers.targets.local_version import Version
 
@@ -109,6 +110,7 @@ class Supervisor:
                 self.others.append(old)
                 old.tell("quiesce")  # a server without the protocol simply goes on accepting
                 await asyncio.sleep(spec.quiesce)
+                old.pin(boot_set(spec.boot_cpus))  # it only drains from now on (local_cpus)
                 await old.stop()
                 self.others.remove(old)
             self._background(self._watch(new))
@@ -189,7 +191,7 @@ class Supervisor:
                 health_timeout=request["health_timeout"],
                 quiesce=request["quiesce"],
                 drain_timeout=request["drain_timeout"],
-                boot_nice=int(request.get("boot_nice", 0)),
+                boot_cpus=_count(request.get("boot_cpus")),
             )
             return await self.swap(spec)
         if cmd == "maintenance":
@@ -197,6 +199,10 @@ class Supervisor:
         if cmd == "stop":
             return {"ok": True, "stopping": self.live.spec.version if self.live else None}
         raise ValueError(f"unknown command {cmd!r}")
+
+
+def _count(value: object) -> int | None:
+    return None if value is None else int(str(value))
 
 
 async def _run(state_dir: Path, sock: socket.socket, ready: int | None) -> None:

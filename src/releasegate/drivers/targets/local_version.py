@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from releasegate.drivers.targets.local_priority import boot_nice
+from releasegate.drivers.targets.local_cpus import boot_set, pin_tree
 from releasegate.drivers.targets.local_process import (
     VersionProcess,
     VersionSpec,
@@ -39,22 +39,25 @@ async def _answers(proc: VersionProcess, port: int) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def _booting(procs: list[VersionProcess], health_timeout: float) -> AsyncIterator[None]:
-    """While the body waits for ``procs`` to be healthy they may run niced; they are set
-    back to the supervisor's priority when it ends, or after half the health timeout."""
+async def _booting(
+    procs: list[VersionProcess], health_timeout: float, *, release: bool = True
+) -> AsyncIterator[None]:
+    """While the body waits for ``procs`` to be healthy they may run pinned to the boot
+    CPUs; they are released to all when it ends, or after half the health timeout."""
 
     async def grace() -> None:
         await asyncio.sleep(health_timeout / 2)
         for proc in procs:
-            proc.restore_priority()
+            proc.release_cpus()
 
     later = asyncio.ensure_future(grace())
     try:
         yield
     finally:
         later.cancel()
-        for proc in procs:
-            proc.restore_priority()
+        if release:
+            for proc in procs:
+                proc.release_cpus()
 
 
 class Version:
@@ -83,22 +86,23 @@ class Version:
     async def start(cls, spec: VersionSpec, shared: socket.socket, log_dir: Path) -> Version:
         """Start the version and return once it is healthy (RuntimeError says why not).
 
-        Its processes boot ``boot_nice`` steps nicer than the supervisor where they can be
-        set back (``local_priority``), and are set back before this returns."""
+        Its processes boot pinned to ``boot_cpus`` CPUs (``local_cpus``) and are released
+        to all before this returns."""
         port = shared.getsockname()[1]
-        nice = boot_nice(spec.boot_nice)
+        cpus = boot_set(spec.boot_cpus)
         if spec.protocol:
-            return await cls._start_protocol(spec, shared, port, log_dir, nice)
-        return await cls._start_rehearsed(spec, shared, port, log_dir, nice)
+            return await cls._start_protocol(spec, shared, port, log_dir, cpus)
+        return await cls._start_rehearsed(spec, shared, port, log_dir, cpus)
 
     @classmethod
     async def _start_protocol(
-        cls, spec: VersionSpec, shared: socket.socket, port: int, log_dir: Path, nice: int
+        cls, spec: VersionSpec, shared: socket.socket, port: int, log_dir: Path,
+        cpus: list[int],
     ) -> Version:
         t0 = time.monotonic()
         procs = [
             await VersionProcess.spawn(
-                spec, shared, port=port, log_dir=log_dir, worker=i, nice=nice
+                spec, shared, port=port, log_dir=log_dir, worker=i, cpus=cpus
             )
             for i in range(spec.workers)
         ]
@@ -114,22 +118,24 @@ class Version:
 
     @classmethod
     async def _start_rehearsed(
-        cls, spec: VersionSpec, shared: socket.socket, port: int, log_dir: Path, nice: int
+        cls, spec: VersionSpec, shared: socket.socket, port: int, log_dir: Path,
+        cpus: list[int],
     ) -> Version:
         private = listening_socket("127.0.0.1", 0, backlog=64)
         try:
             rehearsal = await VersionProcess.spawn(
-                spec, private, port=port, log_dir=log_dir, private=True, nice=nice
+                spec, private, port=port, log_dir=log_dir, private=True, cpus=cpus
             )
         finally:
             private.close()  # the server holds its own copy now
         try:
-            async with _booting([rehearsal], spec.health_timeout):
+            # a rehearsal is stopped where it booted: its shutdown is as busy as its start
+            async with _booting([rehearsal], spec.health_timeout, release=False):
                 boot = await rehearsal.wait_healthy()
                 serves_fd4 = await _answers(rehearsal, rehearsal.probe_port)
         finally:
             await rehearsal.stop(drain_timeout=5)
-        proc = await VersionProcess.spawn(spec, shared, port=port, log_dir=log_dir, nice=nice)
+        proc = await VersionProcess.spawn(spec, shared, port=port, log_dir=log_dir, cpus=cpus)
         version = cls(spec, [proc])
         version.health_s = boot
         async with _booting([proc], spec.health_timeout):
@@ -156,6 +162,12 @@ class Version:
         """Send a control command to every process (ignored by non-protocol servers)."""
         for proc in self.procs:
             proc.tell(line)
+
+    def pin(self, cpus: list[int]) -> None:
+        """Confine every process of the version (and what they forked) to ``cpus``."""
+        if cpus:
+            for proc in self.procs:
+                pin_tree(proc.pid, cpus)
 
     async def stop(self, *, drain_timeout: float | None = None) -> None:
         """Stop every process (SIGTERM, drain, SIGKILL after the timeout)."""
