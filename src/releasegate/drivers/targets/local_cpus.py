@@ -21,10 +21,15 @@ import contextlib
 import os
 from pathlib import Path
 
+_EVERY = sorted(os.sched_getaffinity(0))
+"""The supervisor's CPUs, read when it starts: its event loop's thread is itself pinned for
+a moment while it forks a booting process (``local_process``), and a release read then
+would pin instead."""
+
 
 def allowed() -> list[int]:
     """The CPUs the supervisor may run on, in order."""
-    return sorted(os.sched_getaffinity(0))
+    return list(_EVERY)
 
 
 def boot_set(requested: int | None) -> list[int]:
