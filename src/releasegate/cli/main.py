@@ -119,7 +119,8 @@ def hoist_globals(argv: list[str]) -> list[str]:
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Entry point of the console script: runs a command, exits with its documented code.
+    """Run a command and exit with its documented code (the console script's
+    ``releasegate.cli.entry.run`` calls it, having tuned the collector before importing it).
 
     It also tunes the garbage collector for the rest of the process (see ``_tune_gc``).
     """
