@@ -279,3 +279,14 @@ def test_a_verification_stage_survives_its_worker(team: Team) -> None:
         assert len(ws.store.list_samples(dep.id)) >= 15  # the intervals before and after
     finally:
         ws.close()
+
+
+@pytest.mark.parametrize("module", ["releasegate.worker.run", "releasegate.web.app"])
+def test_the_multi_threaded_processes_load_the_orm_before_their_threads(module: str) -> None:
+    # a first import of the ORM in one thread while another binds a parameter raced
+    # (sqlalchemy.orm.exc "partially initialized"): these processes import it up front
+    import sys
+
+    code = f"import sys, {module}; print('sqlalchemy.orm' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr

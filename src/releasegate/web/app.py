@@ -15,6 +15,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# the ORM before any request or background deployment runs in a thread (worker/run.py)
+import releasegate.store.tables  # noqa: F401
 from releasegate import __version__
 from releasegate.web import errors
 from releasegate.web.state import WebState, WorkspaceFactory

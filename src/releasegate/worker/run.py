@@ -9,6 +9,11 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+# The ORM now, before any thread runs: read paths import it lazily (start-up), and a first
+# import in one deployment's thread while another binds a parameter raced — SQLAlchemy's
+# inspector for plain values is registered before `sqlalchemy.orm.exc` has finished
+# ("partially initialized module"), which failed a worker's migration check in CI.
+import releasegate.store.tables  # noqa: F401
 from releasegate.service import jobs
 from releasegate.service.queue_run import WorkerSettings, hand_back
 from releasegate.worker.app import build
