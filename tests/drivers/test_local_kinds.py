@@ -130,16 +130,17 @@ def test_gunicorn_with_its_own_command_swaps_without_a_failed_request(
     )
 
 
-def test_two_workers_share_the_socket_and_swap_without_a_failed_request(
-    make_site: MakeSite, tmp_path: Path
+@pytest.mark.parametrize("workers", [2, 4])
+def test_workers_share_the_socket_and_swap_without_a_failed_request(
+    make_site: MakeSite, tmp_path: Path, workers: int
 ) -> None:
-    site = make_site(WSGI_APP, wsgi="app:app", workers=2)
-    summary = _swaps_under_load(site, tmp_path, rounds=1)
+    site = make_site(WSGI_APP, wsgi="app:app", workers=workers)
+    summary = _swaps_under_load(site, tmp_path, rounds=1 if workers == 2 else 2)
     assert summary["failed"] == 0, summary
     status = site.status()
     assert status is not None
     pids = {int(p["pid"]) for p in status.processes}
-    assert len(pids) == 2
+    assert len(pids) == workers
     answered: set[int] = set()
     deadline = time.monotonic() + 20
     while answered != pids and time.monotonic() < deadline:
