@@ -14,13 +14,20 @@ from typer.testing import CliRunner
 from releasegate.cli.main import app, app_for
 
 
-def test_the_read_commands_and_a_deploy_load_neither_typer_adapters_nor_the_orm(tmp_path: Path) -> None:
-    (tmp_path / "releasegate.yaml").write_text("project: t\nenvironments:\n  staging: {}\n")
-    script = (
+def _then(last_lines: str) -> str:
+    """A script that runs ``releasegate`` with its arguments, then ``last_lines``
+    (``code``: the exit code)."""
+    return (
         "import runpy, sys\n"
         "sys.argv = ['releasegate', *sys.argv[1:]]\n"
         "try:\n    runpy.run_module('releasegate', run_name='__main__')\n"
-        "except SystemExit as exc:\n    code = exc.code\n"
+        "except SystemExit as exc:\n    code = exc.code\n" + last_lines
+    )
+
+
+def test_the_read_commands_and_a_deploy_load_neither_typer_adapters_nor_the_orm(tmp_path: Path) -> None:
+    (tmp_path / "releasegate.yaml").write_text("project: t\nenvironments:\n  staging: {}\n")
+    script = _then(
         "loaded = [m for m in ('typer._adapters', 'sqlalchemy.orm') if m in sys.modules]\n"
         "print('LOADED', code, loaded)\n"
     )
@@ -44,11 +51,7 @@ def test_the_read_commands_and_a_deploy_load_neither_typer_adapters_nor_the_orm(
 
 def test_piped_history_and_show_print_plain_text_without_loading_rich(tmp_path: Path) -> None:
     (tmp_path / "releasegate.yaml").write_text("project: t\nenvironments:\n  staging: {}\n")
-    script = (
-        "import runpy, sys\n"
-        "sys.argv = ['releasegate', *sys.argv[1:]]\n"
-        "try:\n    runpy.run_module('releasegate', run_name='__main__')\n"
-        "except SystemExit as exc:\n    code = exc.code\n"
+    script = _then(
         "print('RICH', [m for m in sys.modules if m.startswith('rich.') and m != 'rich._extension'])\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}

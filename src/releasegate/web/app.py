@@ -15,8 +15,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# the ORM before any request or background deployment runs in a thread (worker/run.py)
-import releasegate.store.tables  # noqa: F401
 from releasegate import __version__
 from releasegate.web import errors
 from releasegate.web.state import WebState, WorkspaceFactory
@@ -42,7 +40,10 @@ def create_app(
     ``secure_cookies`` marks the session cookie ``Secure`` (behind HTTPS);
     ``session_key`` signs the forms' CSRF tokens (default: drawn now; the processes of
     ``serve --processes N`` share one, or a form would fail on another process)."""
+    from releasegate.service.threads import before_threads
     from releasegate.web import api_read, api_write, monitoring, pages
+
+    before_threads()  # requests and background deployments run in threads
 
     state = WebState(workspace_factory)
     if session_key is not None:

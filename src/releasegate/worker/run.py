@@ -9,13 +9,9 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-# The ORM now, before any thread runs: read paths import it lazily (start-up), and a first
-# import in one deployment's thread while another binds a parameter raced — SQLAlchemy's
-# inspector for plain values is registered before `sqlalchemy.orm.exc` has finished
-# ("partially initialized module"), which failed a worker's migration check in CI.
-import releasegate.store.tables  # noqa: F401
 from releasegate.service import jobs
 from releasegate.service.queue_run import WorkerSettings, hand_back
+from releasegate.service.threads import before_threads
 from releasegate.worker.app import build
 from releasegate.worker.shutdown import Shutdown
 
@@ -40,6 +36,7 @@ def worker_name() -> str:
 
 def run(options: Options) -> int:
     """Run until SIGTERM/SIGINT; the exit code."""
+    before_threads()
     jobs.ensure_schema(options.db_url)
     settings = WorkerSettings(
         db_url=options.db_url, cache=options.cache, name=worker_name(),
