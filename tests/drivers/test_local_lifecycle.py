@@ -84,6 +84,9 @@ def test_status_restart_stop_and_start_through_the_cli(ws: Workspace) -> None:
     text = ws.rg("target", "status", "test").stdout
     assert "serving 1.0.0" in text
     assert "recorded live: 1.0.0" in text
+    # a healthy version runs on every CPU (it booted on all but one: local_cpus)
+    every = ",".join(map(str, sorted(os.sched_getaffinity(0))))
+    assert f"1.0.0 live on CPUs {every}" in text
 
     # someone swaps the target by hand: status exits 1 and says what differs
     swapped = subprocess.run(

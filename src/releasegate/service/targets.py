@@ -112,7 +112,9 @@ class TargetStatus:
         )]
         lines.append(f"  recorded live: {self.recorded or 'nothing'}")
         for proc in self.processes:
-            lines.append(f"  pid {proc.get('pid')}: {proc.get('version')} {proc.get('state')}")
+            cpus = proc.get("cpus")
+            on = f" on CPUs {','.join(map(str, cpus))}" if isinstance(cpus, list) else ""
+            lines.append(f"  pid {proc.get('pid')}: {proc.get('version')} {proc.get('state')}{on}")
         if self.mismatch:
             lines.append(f"  MISMATCH: {self.mismatch}")
         return "\n".join(lines)
