@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -150,6 +151,7 @@ def _yaml(*, pure: bool) -> YAML:
     return yaml
 
 
+@cache
 def _has_libyaml() -> bool:
     return YAML(typ="safe", pure=False).Parser is not YAML(typ="safe", pure=True).Parser
 

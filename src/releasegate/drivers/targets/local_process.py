@@ -223,8 +223,7 @@ class VersionProcess:
             probe_port = probe.getsockname()[1]
             probe.close()
         check = listen.getsockname()[1] if private else None
-        made = cls(spec, proc, write_end, probe_port, log, check_port=check, pinned=bool(cpus))
-        return made
+        return cls(spec, proc, write_end, probe_port, log, check_port=check, pinned=bool(cpus))
 
     def release_cpus(self) -> None:
         """Let it and its descendants use every CPU (once; no-op if it was not pinned)."""
