@@ -10,6 +10,8 @@ but one, which the serving version and its clients keep — and every thread of 
 process of the version, the workers a master forked included, is released to all of them
 the moment the version is healthy, before it is admitted, or when half its health timeout
 has gone by, so a version booting on a saturated machine still becomes healthy in time.
+A fork under way while the tree is walked can still inherit the boot CPUs, so the supervisor
+releases the version again when the swap ends and once more two seconds later.
 Shutting a server down is busy too: a rehearsal is stopped on the boot CPUs, and the old
 version is moved there when it is told to stop (it only drains from then on).
 Pinning one's own children needs no privilege; on a single CPU there is nothing to keep.

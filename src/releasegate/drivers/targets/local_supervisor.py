@@ -32,7 +32,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from releasegate.drivers.targets.local_cpus import boot_set
+from releasegate.drivers.targets.local_cpus import allowed, boot_set
 from releasegate.drivers.targets.local_process import VersionSpec, listening_socket
 from releasegate.drivers.targets.local_version import Version
 
@@ -113,6 +113,10 @@ class Supervisor:
                 old.pin(boot_set(spec.boot_cpus))  # it only drains from now on (local_cpus)
                 await old.stop()
                 self.others.remove(old)
+            # once more, now that it has been serving a while: a worker forked from a pinned
+            # master while the version was released can miss that release (local_cpus)
+            new.pin(allowed())
+            self._background(self._settle(new))
             self._background(self._watch(new))
             log.info("%s is live (was %s)", spec.version, previous)
             return {
@@ -123,6 +127,12 @@ class Supervisor:
                 "health_s": round(healthy, 3),
                 "swap_s": round(time.monotonic() - t0, 3),
             }
+
+    async def _settle(self, version: Version) -> None:
+        """Release the version's CPUs a last time, when any fork of its boot has ended."""
+        await asyncio.sleep(2.0)
+        if not self.done.is_set():
+            version.pin(allowed())
 
     async def _watch(self, proc: Version) -> None:
         pid, code = await proc.wait_any_exit()

@@ -164,7 +164,8 @@ class Version:
             proc.tell(line)
 
     def pin(self, cpus: list[int]) -> None:
-        """Confine every process of the version (and what they forked) to ``cpus``."""
+        """Confine every process of the version (and what they forked) to ``cpus``; with
+        all the supervisor's CPUs, release it."""
         if cpus:
             for proc in self.procs:
                 pin_tree(proc.pid, cpus)
