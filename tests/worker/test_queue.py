@@ -126,7 +126,18 @@ def test_sigterm_finishes_the_step_hands_back_and_another_worker_continues(team:
     team.write(environment("staging", team.out, gates=gates))
     id = team.enqueue("staging", "1.0.0")
     first = team.start_worker("a")
-    wait_for("the first gate to start", lambda: team.queued(id).deployment_id, timeout=60)
+    def g1_started() -> bool:
+        dep_id = team.queued(id).deployment_id
+        if dep_id is None:
+            return False
+        ws = team.ws()
+        try:
+            return any(r.step_id == "g1" for r in ws.store.list_step_runs(dep_id))
+        finally:
+            ws.close()
+
+    # the step run, not the deployment row: a SIGTERM before g1 begins hands back no step
+    wait_for("the first gate to start", g1_started, timeout=60)
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=30) == 0
     ws = team.ws()

@@ -15,6 +15,9 @@ class Background:
     _thread: threading.Thread
 
     def __enter__(self) -> Self:
+        from releasegate.service.threads import before_threads
+
+        before_threads()  # the thread reads the store while the story writes it
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
