@@ -46,3 +46,20 @@ def pg_url(pg_server: str) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'state.db'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _holiday_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The suite's own cache folder (holidays the package answered, kept between commands),
+    not the user's; the commands the tests start inherit it."""
+    from releasegate.config import holiday_cache
+
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    holiday_cache.forget()
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+    holiday_cache.forget()

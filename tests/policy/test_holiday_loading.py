@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 from releasegate.config.countries import country_codes, holiday_source_problems, holidays_of
 
@@ -22,9 +24,12 @@ print(sorted(m for m in sys.modules if m.startswith("holidays.countries")))
 """
 
 
-def test_only_the_named_countrys_module_is_imported() -> None:
+def test_only_the_named_countrys_module_is_imported(tmp_path: Path) -> None:
+    # an empty cache: the package is asked (with a kept answer it is not imported at all)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=120,
+        env=env,
     )
     first, republic_day, modules = done.stdout.splitlines()
     assert republic_day == "Republic Day"

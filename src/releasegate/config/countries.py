@@ -5,11 +5,14 @@
 cache, in holidays 0.109). Here only the module of the country a config names is
 imported, by file, under its usual name; the package's registry (``holidays.registry``,
 a plain table) says which module and class a code belongs to. If that registry is missing
-or changes shape, the public, slower ``holidays.country_holidays`` is used instead.
+or changes shape, the public, slower ``holidays.country_holidays`` is used instead. The
+codes and each year's holidays, once found, are kept on disk (:mod:`holiday_cache`), so a
+command reading a config usually imports no part of the package.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 import threading
@@ -18,6 +21,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
+from releasegate.config import holiday_cache
 from releasegate.config.timespec import did_you_mean
 
 _PACKAGE = "holidays.countries"
@@ -33,7 +37,17 @@ def _registry() -> dict[str, tuple[str, ...]] | None:
 
 @lru_cache(maxsize=1)
 def country_codes() -> tuple[str, ...]:
-    """Every ISO 3166 code (alpha-2, alpha-3, aliases) the holidays package knows."""
+    """Every ISO 3166 code (alpha-2, alpha-3, aliases) the holidays package knows (kept
+    on disk: :mod:`releasegate.config.holiday_cache`)."""
+    kept = holiday_cache.get("codes")
+    if isinstance(kept, list) and kept and all(isinstance(code, str) for code in kept):
+        return tuple(kept)
+    codes = _codes_of_package()
+    holiday_cache.put("codes", list(codes))
+    return codes
+
+
+def _codes_of_package() -> tuple[str, ...]:
     registry = _registry()
     if registry is None:
         from holidays import list_supported_countries
@@ -107,14 +121,22 @@ def _import_country_module(code: str) -> ModuleType | None:
 def holidays_of(
     country: str, subdiv: str | None, category: str, year: int
 ) -> dict[date, str]:
-    """The holidays of one country (and subdivision) and category in ``year``."""
+    """The holidays of one country (and subdivision) and category in ``year`` (kept on
+    disk: :mod:`releasegate.config.holiday_cache`)."""
     import warnings
 
+    key = f"days:{country}:{subdiv or ''}:{category}:{year}"
+    kept = holiday_cache.get(key)
+    if isinstance(kept, dict):
+        with contextlib.suppress(TypeError, ValueError):
+            return {date.fromisoformat(day): str(name) for day, name in kept.items()}
     cls = country_class(country)
     with warnings.catch_warnings():  # years outside the package's tables: no holidays, no noise
         warnings.simplefilter("ignore")
         found = cls(subdiv=subdiv, years=year, categories=(category,))
-    return {day: str(name) for day, name in found.items()}
+    days = {day: str(name) for day, name in found.items()}
+    holiday_cache.put(key, {day.isoformat(): name for day, name in sorted(days.items())})
+    return days
 
 
 Where = tuple[str | int, ...]
@@ -133,6 +155,23 @@ def holiday_source_problems(
         return [(("country",), f"{country!r} is not a country the holidays package knows{hint}")]
     if subdiv is None and set(categories) <= {"public"}:
         return []  # every country has public holidays: no need to load its module
+    key = f"problems:{country}:{subdiv or ''}:{','.join(categories)}"
+    kept = holiday_cache.get(key)
+    if isinstance(kept, list) and all(_is_problem(p) for p in kept):
+        return [(tuple(where), message) for where, message in kept]
+    problems = _source_problems(country, subdiv, categories)
+    holiday_cache.put(key, [[list(where), message] for where, message in problems])
+    return problems
+
+
+def _is_problem(kept: object) -> bool:
+    return (isinstance(kept, list) and len(kept) == 2 and isinstance(kept[1], str)
+            and isinstance(kept[0], list) and all(isinstance(w, str | int) for w in kept[0]))
+
+
+def _source_problems(
+    country: str, subdiv: str | None, categories: tuple[str, ...]
+) -> list[tuple[Where, str]]:
     cls = country_class(country)
     problems: list[tuple[Where, str]] = []
     subdivisions = [*cls.subdivisions, *getattr(cls, "subdivisions_aliases", {})]
