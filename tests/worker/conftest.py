@@ -120,6 +120,17 @@ class Team:
         finally:
             ws.close()
 
+    def started_and(self, id: int, look: Callable[[Workspace, int], bool]) -> bool:
+        """Whether queued deployment ``id`` has started and ``look(ws, deployment_id)`` holds."""
+        dep = self.queued(id).deployment_id
+        if dep is None:
+            return False
+        ws = self.ws()
+        try:
+            return look(ws, dep)
+        finally:
+            ws.close()
+
     def wait_ended(self, ids: list[int], timeout: float) -> list[queue.QueuedRecord]:
         def ended() -> list[queue.QueuedRecord] | None:
             records = [self.queued(i) for i in ids]

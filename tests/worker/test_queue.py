@@ -126,18 +126,9 @@ def test_sigterm_finishes_the_step_hands_back_and_another_worker_continues(team:
     team.write(environment("staging", team.out, gates=gates))
     id = team.enqueue("staging", "1.0.0")
     first = team.start_worker("a")
-    def g1_started() -> bool:
-        dep_id = team.queued(id).deployment_id
-        if dep_id is None:
-            return False
-        ws = team.ws()
-        try:
-            return any(r.step_id == "g1" for r in ws.store.list_step_runs(dep_id))
-        finally:
-            ws.close()
-
     # the step run, not the deployment row: a SIGTERM before g1 begins hands back no step
-    wait_for("the first gate to start", g1_started, timeout=60)
+    wait_for("the first gate to start", lambda: team.started_and(
+        id, lambda ws, dep: any(r.step_id == "g1" for r in ws.store.list_step_runs(dep))), timeout=60)
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=30) == 0
     ws = team.ws()
@@ -263,19 +254,10 @@ def test_a_verification_stage_survives_its_worker(team: Team) -> None:
     id = team.enqueue("staging", "1.0.0")
     first = team.start_worker("a", cache="host")
 
-    def verifying() -> bool:
-        dep = team.queued(id).deployment_id
-        if dep is None:
-            return False
-        ws = team.ws()
-        try:
-            return len(ws.store.list_samples(dep)) >= 2
-        finally:
-            ws.close()
-
     wait_for("the deployment to start", lambda: team.queued(id).deployment_id, timeout=60)
     team.start_worker("b", cache="host")  # a standby (started once a holds the job)
-    wait_for("the verification stage to record an interval", verifying, timeout=60)
+    wait_for("the verification stage to record an interval", lambda: team.started_and(
+        id, lambda ws, dep: len(ws.store.list_samples(dep)) >= 2), timeout=60)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     [record] = team.wait_ended([id], timeout=60)
